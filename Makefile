@@ -1,0 +1,41 @@
+# The three commands of INTERFACE.md. Everything a fresh Debian machine lacks
+# is installed here, so CI (`.ci/run`) needs nothing else.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: install run test system-test-deps clean
+
+install: $(VENV)/.installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(PY) -m pip install --quiet --editable .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml
+	$(PY) -m pip install --quiet --editable '.[test]'
+	@touch $@ $(VENV)/.installed
+
+run: install
+	$(PY) -m service serve
+
+# Chromium for the moderator page's browser tests comes from Debian.
+system-test-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests" >&2; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+test: $(VENV)/.installed-test system-test-deps
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,58 @@
+"""Self-hosted comment moderation service: `create_app()` builds everything."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask
+
+from .api import comments, health, problems, requestlog
+from .api.schemas import submission_fields
+from .config import Settings
+from .moderation.intake import effective_thresholds
+from .moderation.model import load_model
+from .runtime import Runtime
+from .storage.client import connect
+
+
+def configure_logging(level: str) -> None:
+    """Send the service's logs to stderr as plain lines (request lines are JSON themselves)."""
+    logger = logging.getLogger("service")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level)
+
+
+def create_app(test_config: dict | Settings | None = None) -> Flask:
+    """Build the app: settings, model (verified), Redis client, blueprints and error handlers.
+
+    `test_config` is either a Settings object or a dict of Settings fields
+    overriding what the environment says.
+    """
+    if isinstance(test_config, Settings):
+        settings = test_config
+    else:
+        settings = Settings.from_env(**(test_config or {}))
+    configure_logging(settings.log_level)
+    model = load_model(settings.model_dir)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["moderation"] = Runtime(
+        settings=settings,
+        redis=connect(settings.redis_url, timeout=settings.redis_timeout),
+        model=model,
+        thresholds=effective_thresholds(model, settings.approve_below, settings.reject_at),
+        submission_fields=submission_fields(check_dns=settings.email_check_dns),
+    )
+    problems.register(app)
+    requestlog.register(app)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(health.bp)
+    logging.getLogger("service").info("started with model %s and settings %s", model.version,
+                                      json.dumps(settings.masked()))
+    return app

@@ -1,0 +1,222 @@
+"""The comment submission schema: the single source for validation and for the OpenAPI document."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from ..errors import ValidationError
+
+# Bidi embedding/override/isolate controls can make a name render as something else.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+TEXT_ALLOWED_CONTROLS = frozenset("\t\n\r")
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+TEXT_MAX_BYTES = 65_525
+
+
+class FieldError(ValueError):
+    """One field's value is invalid; the message says why."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One submission field: how to validate it and how to document it."""
+
+    name: str
+    check: Callable
+    max_length: int
+    description: str
+    required: bool = False
+    json_type: tuple = ("string",)
+    format: str | None = None
+
+
+def _string(value, max_length: int, *, integer_ok: bool = False) -> str:
+    if integer_ok and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise FieldError(f"must be a string, not {_json_type_name(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError("contains an unpaired surrogate; send valid Unicode") from None
+    if len(value) > max_length:
+        raise FieldError(f"must be at most {max_length} characters, got {len(value)}")
+    return value
+
+
+def _single_line(value, max_length: int, *, integer_ok: bool = False) -> str:
+    value = _string(value, max_length, integer_ok=integer_ok).strip()
+    bad = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise FieldError(f"must not contain control characters (found U+{ord(bad):04X})")
+    return value
+
+
+def _json_type_name(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def check_name(value, spec: FieldSpec) -> str:
+    """Trimmed author name without control or bidi characters."""
+    value = _single_line(value, spec.max_length)
+    if not value:
+        raise FieldError("must not be blank")
+    bad = next((c for c in value if c in BIDI_CONTROLS), None)
+    if bad is not None:
+        raise FieldError(f"must not contain bidirectional control characters (found U+{ord(bad):04X})")
+    return value
+
+
+def make_email_check(check_dns: bool) -> Callable:
+    """Return the e-mail check, with or without DNS deliverability lookups."""
+    def check_email(value, spec: FieldSpec) -> str:
+        value = _single_line(value, spec.max_length)
+        if not value:
+            raise FieldError("must not be blank")
+        try:
+            return validate_email(value, check_deliverability=check_dns).normalized
+        except EmailNotValidError as exc:
+            raise FieldError(f"is not a valid e-mail address: {exc}") from None
+    return check_email
+
+
+def check_text(value, spec: FieldSpec) -> str:
+    """Non-blank comment text of at most 65,525 UTF-8 bytes; tabs and newlines allowed."""
+    value = _string(value, spec.max_length)
+    size = len(value.encode("utf-8"))
+    if size > TEXT_MAX_BYTES:
+        raise FieldError(f"must be at most {TEXT_MAX_BYTES} bytes in UTF-8, got {size}")
+    bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in TEXT_ALLOWED_CONTROLS), None)
+    if bad is not None:
+        raise FieldError(f"must not contain control characters other than tab and newline (found U+{ord(bad):04X})")
+    value = value.strip()
+    if not value:
+        raise FieldError("must not be blank")
+    return value
+
+
+def check_http_url(value, spec: FieldSpec) -> str:
+    """An absolute http or https URL with a host."""
+    value = _single_line(value, spec.max_length)
+    if not value:
+        return ""
+    if any(c.isspace() for c in value):
+        raise FieldError("must not contain spaces")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise FieldError("is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise FieldError("must be an absolute http:// or https:// URL")
+    return value
+
+
+def check_ip(value, spec: FieldSpec) -> str:
+    """An IPv4 or IPv6 address, in canonical form."""
+    value = _single_line(value, spec.max_length)
+    if not value:
+        return ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise FieldError("must be an IPv4 or IPv6 address") from None
+
+
+def check_lang(value, spec: FieldSpec) -> str:
+    """A BCP 47 language tag such as fr or fr-SN."""
+    value = _single_line(value, spec.max_length)
+    if value and not LANG_RE.match(value):
+        raise FieldError("must be a language tag such as 'fr' or 'fr-SN'")
+    return value
+
+
+def check_line(value, spec: FieldSpec) -> str:
+    """Any single-line string."""
+    return _single_line(value, spec.max_length)
+
+
+def check_parent_id(value, spec: FieldSpec) -> str:
+    """The website's id of the comment replied to: a string or an integer."""
+    return _single_line(value, spec.max_length, integer_ok=True)
+
+
+def submission_fields(*, check_dns: bool = False) -> tuple[FieldSpec, ...]:
+    """Return the submission fields in documentation order."""
+    return (
+        FieldSpec("name", check_name, 245, "Author name shown with the comment.", required=True),
+        FieldSpec("email", make_email_check(check_dns), 254, "Author e-mail; normalised.", required=True,
+                  format="email"),
+        FieldSpec("text", check_text, TEXT_MAX_BYTES, "The comment, plain text (HTML is treated as text).",
+                  required=True),
+        FieldSpec("url", check_http_url, 200, "Author website, http(s) only.", format="uri"),
+        FieldSpec("article_url", check_http_url, 2048, "Page the comment was posted on.", format="uri"),
+        FieldSpec("parent_id", check_parent_id, 128, "The website's id of the comment replied to.",
+                  json_type=("string", "integer")),
+        FieldSpec("ip", check_ip, 45, "Commenter's IP address as seen by the website.", format="ip"),
+        FieldSpec("user_agent", check_line, 512, "Commenter's browser user agent."),
+        FieldSpec("referrer", check_http_url, 2048, "HTTP referrer of the comment form.", format="uri"),
+        FieldSpec("lang", check_lang, 35, "Language tag of the page, e.g. fr or fr-SN."),
+    )
+
+
+def validate_submission(data, fields: tuple[FieldSpec, ...]) -> dict:
+    """Validate a decoded body; return the cleaned fields or raise ValidationError listing every bad field.
+
+    Unknown fields are ignored; empty optional fields count as absent.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError([{"field": "", "message": f"body must be a JSON object, not {_json_type_name(data)}"}],
+                              "The request body must be an object with the comment's fields.")
+    cleaned, errors = {}, []
+    for spec in fields:
+        value = data.get(spec.name)
+        if value is None or (isinstance(value, str) and not value.strip() and not spec.required):
+            if spec.required:
+                errors.append({"field": spec.name, "message": "is required"})
+            continue
+        try:
+            result = spec.check(value, spec)
+        except FieldError as exc:
+            errors.append({"field": spec.name, "message": str(exc)})
+            continue
+        if result != "":
+            cleaned[spec.name] = result
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def submission_json_schema(fields: tuple[FieldSpec, ...]) -> dict:
+    """Return the JSON Schema of a submission, derived from the same field specs."""
+    properties = {}
+    for spec in fields:
+        prop = {"description": spec.description, "maxLength": spec.max_length}
+        prop["type"] = list(spec.json_type) if len(spec.json_type) > 1 else spec.json_type[0]
+        if spec.format:
+            prop["format"] = spec.format
+        properties[spec.name] = prop
+    return {
+        "type": "object",
+        "required": [s.name for s in fields if s.required],
+        "properties": properties,
+        "additionalProperties": True,
+    }

@@ -1,0 +1,124 @@
+"""Typed settings read from the environment; the only reader of os.environ."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+FSYNC_POLICIES = ("always", "everysec", "no")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; see the README's configuration table."""
+
+    redis_url: str
+    embedded_redis: bool
+    model_dir: Path
+    data_dir: Path
+    approve_below: float | None = None
+    reject_at: float | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 4
+    max_body_bytes: int = 256 * 1024
+    redis_timeout: float = 0.5
+    redis_fsync: str = "everysec"
+    email_check_dns: bool = False
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> Settings:
+        """Read and validate the settings; raise ConfigError naming the bad variable."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("MODERATION_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+        redis_url = env.get("MODERATION_REDIS_URL", "").strip()
+        values = dict(
+            redis_url=redis_url or f"unix://{data_dir / 'redis.sock'}",
+            embedded_redis=not redis_url,
+            model_dir=Path(env.get("MODERATION_MODEL_DIR") or DEFAULT_MODELS_DIR).resolve(),
+            data_dir=data_dir,
+            approve_below=_float(env, "MODERATION_APPROVE_BELOW"),
+            reject_at=_float(env, "MODERATION_REJECT_AT"),
+            host=env.get("HOST") or "127.0.0.1",
+            port=_int(env, "PORT", 8000, 1, 65535),
+            workers=_int(env, "MODERATION_WORKERS", 2, 1, 64),
+            threads=_int(env, "MODERATION_THREADS", 4, 1, 64),
+            max_body_bytes=_int(env, "MODERATION_MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+            redis_timeout=_float(env, "MODERATION_REDIS_TIMEOUT", 0.5),
+            redis_fsync=env.get("MODERATION_REDIS_FSYNC") or "everysec",
+            email_check_dns=_bool(env, "MODERATION_EMAIL_CHECK_DNS"),
+            log_level=(env.get("MODERATION_LOG_LEVEL") or "INFO").upper(),
+        )
+        values.update(overrides)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise ConfigError if the values are inconsistent."""
+        if urlsplit(self.redis_url).scheme not in REDIS_SCHEMES:
+            raise ConfigError("MODERATION_REDIS_URL must start with redis://, rediss:// or unix://")
+        for name in ("approve_below", "reject_at"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ConfigError(f"MODERATION_{name.upper()} must be between 0 and 1, got {value}")
+        if self.approve_below is not None and self.reject_at is not None and self.approve_below > self.reject_at:
+            raise ConfigError("MODERATION_APPROVE_BELOW must not be greater than MODERATION_REJECT_AT")
+        if self.redis_timeout is None or not 0 < self.redis_timeout <= 60:
+            raise ConfigError("MODERATION_REDIS_TIMEOUT must be between 0 and 60 seconds")
+        if self.redis_fsync not in FSYNC_POLICIES:
+            raise ConfigError(f"MODERATION_REDIS_FSYNC must be one of {', '.join(FSYNC_POLICIES)}")
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError("MODERATION_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+    def masked(self) -> dict:
+        """Return the settings as a dict fit for logging: the Redis password is hidden."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        parts = urlsplit(self.redis_url)
+        if parts.password:
+            netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            out["redis_url"] = urlunsplit(parts._replace(netloc=netloc))
+        return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
+
+
+def _float(env, name: str, default: float | None = None) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _int(env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env, name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+

@@ -1,0 +1,1 @@
+"""Scoring and deciding: the model, its fast scorer and the policy."""

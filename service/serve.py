@@ -1,0 +1,55 @@
+"""`python -m service serve`: the embedded Redis (when no URL is set) plus gunicorn, stopped together."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+
+from .config import Settings
+from .storage.server import RedisServer
+
+log = logging.getLogger("service.serve")
+
+
+def gunicorn_command(settings: Settings) -> list[str]:
+    """Build the gunicorn command line from the settings."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{settings.port}",
+        "--worker-class", "gthread",
+        "--workers", str(settings.workers),
+        "--threads", str(settings.threads),
+        # Load the app (and verify the model) once in the master: a bad model or
+        # config fails before any worker starts, and workers share its memory.
+        "--preload",
+        "--timeout", "30",
+        "--graceful-timeout", "10",
+        "service:create_app()",
+    ]
+
+
+def serve(settings: Settings) -> int:
+    """Run the service until gunicorn exits or we receive SIGINT/SIGTERM; return its exit status."""
+    embedded = None
+    if settings.embedded_redis:
+        embedded = RedisServer(settings.data_dir, unix_socket=settings.data_dir / "redis.sock",
+                               fsync=settings.redis_fsync)
+        embedded.start()
+        log.info("embedded redis-server started, data in %s", settings.data_dir)
+    try:
+        gunicorn = subprocess.Popen(gunicorn_command(settings))
+
+        def forward(signum, _frame):
+            if gunicorn.poll() is None:
+                gunicorn.send_signal(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        return gunicorn.wait()
+    finally:
+        if embedded:
+            embedded.stop()
+            log.info("embedded redis-server stopped")

@@ -1,0 +1,58 @@
+"""Store and read comment records; the initial write and enqueue are one MULTI/EXEC."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from . import keys
+
+
+def new_comment_id(now_ms: int | None = None) -> str:
+    """Return a 24-hex-digit id that sorts by creation time: 12 digits of ms, 12 random."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return f"{now_ms:012x}{secrets.token_hex(6)}"
+
+
+def created_ms(comment_id: str) -> int:
+    """Return the creation time (ms since the epoch) encoded in an id."""
+    return int(comment_id[:12], 16)
+
+
+def review_priority(score: float) -> float:
+    """Rank pending comments: those the model is least sure about come first."""
+    return round(abs(score - 0.5), 6)
+
+
+def save_new(client, record: dict, event: dict) -> None:
+    """Store a new comment, its first history event, its status index and (if pending) its queue entry.
+
+    One MULTI/EXEC round trip: either all of it is stored or none of it.
+    `record` values that are not strings are stored as JSON.
+    """
+    comment_id = record["id"]
+    mapping = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in record.items()}
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(keys.comment(comment_id), mapping=mapping)
+    pipe.rpush(keys.history(comment_id), json.dumps(event, ensure_ascii=False))
+    pipe.zadd(keys.by_status(record["status"]), {comment_id: created_ms(comment_id)})
+    if record["status"] == "pending":
+        pipe.zadd(keys.review_queue(), {comment_id: review_priority(record["score"])})
+    pipe.execute()
+
+
+JSON_FIELDS = ("score", "reasons", "features", "submission")
+
+
+def load(client, comment_id: str) -> dict | None:
+    """Return a comment record with its history, or None if there is no such comment."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hgetall(keys.comment(comment_id))
+    pipe.lrange(keys.history(comment_id), 0, -1)
+    raw, history = pipe.execute()
+    if not raw:
+        return None
+    record = {k: json.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
+    record["history"] = [json.loads(e) for e in history]
+    return record
