@@ -113,8 +113,8 @@ def choose_thresholds(labels: np.ndarray, scores: np.ndarray, targets: Targets) 
     approved = scores < approve_below
     rejected = scores >= reject_at
     return {
-        "approve_below": round(approve_below, 6),
-        "reject_at": round(reject_at, 6),
+        "approve_below": approve_below,
+        "reject_at": reject_at,
         "expected": {
             "approved_share": round(float(approved.mean()), 4),
             "review_share": round(float(1 - approved.mean() - rejected.mean()), 4),

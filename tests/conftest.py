@@ -1,0 +1,73 @@
+"""Shared fixtures: one real redis-server for the session, the shipped model, the app and its client."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+import redis
+
+from service import create_app
+from service.config import DEFAULT_MODELS_DIR
+from service.storage.server import RedisServer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("MODERATION_TEST_DATA", PROJECT_ROOT.parent / "shared" / "data" / "uci"))
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A throw-away redis-server on a free port, for the whole session."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), port=free_port(), persistent=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    """A client on a freshly emptied database."""
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def config(redis_server, tmp_path_factory) -> dict:
+    """Settings overrides every test app gets: the session's Redis, the shipped model."""
+    return {"redis_url": redis_server.url, "embedded_redis": False, "model_dir": DEFAULT_MODELS_DIR,
+            "data_dir": tmp_path_factory.mktemp("data")}
+
+
+@pytest.fixture(scope="session")
+def default_app(config):
+    """The app built by the real factory with default settings, shared by the session."""
+    return create_app(config)
+
+
+@pytest.fixture
+def app(default_app, redis_client):
+    """The default app, in front of an emptied database."""
+    return default_app
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def uci_data() -> Path:
+    """The UCI corpora in ../shared/data/uci (present on every development and CI machine)."""
+    assert (DATA_DIR / "SMSSpamCollection").is_file(), f"corpora not found in {DATA_DIR}"
+    return DATA_DIR

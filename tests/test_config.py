@@ -1,0 +1,61 @@
+"""Settings.from_env: defaults, parsing and fail-fast validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, Settings
+from service.errors import ConfigError
+
+
+def test_defaults_use_embedded_redis_socket_and_shipped_model():
+    settings = Settings.from_env({})
+    assert settings.embedded_redis is True
+    assert settings.redis_url == f"unix://{DEFAULT_DATA_DIR / 'redis.sock'}"
+    assert settings.model_dir == DEFAULT_MODELS_DIR
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.approve_below is None and settings.reject_at is None
+    assert settings.email_check_dns is False
+
+
+def test_values_are_read_from_the_environment(tmp_path):
+    settings = Settings.from_env({
+        "MODERATION_REDIS_URL": "redis://:s3cret@redis.internal:6380/2",
+        "MODERATION_MODEL_DIR": str(tmp_path),
+        "MODERATION_APPROVE_BELOW": "0.2",
+        "MODERATION_REJECT_AT": "0.9",
+        "HOST": "0.0.0.0",
+        "PORT": "9000",
+        "MODERATION_EMAIL_CHECK_DNS": "yes",
+    })
+    assert settings.embedded_redis is False
+    assert settings.model_dir == tmp_path
+    assert (settings.approve_below, settings.reject_at) == (0.2, 0.9)
+    assert (settings.host, settings.port, settings.email_check_dns) == ("0.0.0.0", 9000, True)
+
+
+def test_masked_settings_hide_the_redis_password():
+    masked = Settings.from_env({"MODERATION_REDIS_URL": "redis://user:s3cret@redis.internal:6380/2"}).masked()
+    assert masked["redis_url"] == "redis://user:***@redis.internal:6380/2"
+    assert "s3cret" not in str(masked)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MODERATION_REDIS_URL": "http://x"}, "MODERATION_REDIS_URL must start with redis://, rediss:// or unix://"),
+        ({"MODERATION_APPROVE_BELOW": "abc"}, "MODERATION_APPROVE_BELOW must be a number, got 'abc'"),
+        ({"MODERATION_REJECT_AT": "1.5"}, "MODERATION_REJECT_AT must be between 0 and 1, got 1.5"),
+        ({"MODERATION_APPROVE_BELOW": "0.8", "MODERATION_REJECT_AT": "0.5"},
+         "MODERATION_APPROVE_BELOW must not be greater than MODERATION_REJECT_AT"),
+        ({"PORT": "http"}, "PORT must be a whole number, got 'http'"),
+        ({"PORT": "70000"}, "PORT must be between 1 and 65535, got 70000"),
+        ({"MODERATION_EMAIL_CHECK_DNS": "maybe"}, "MODERATION_EMAIL_CHECK_DNS must be true or false, got 'maybe'"),
+        ({"MODERATION_REDIS_FSYNC": "sometimes"}, "MODERATION_REDIS_FSYNC must be one of always, everysec, no"),
+        ({"MODERATION_REDIS_TIMEOUT": "0"}, "MODERATION_REDIS_TIMEOUT must be between 0 and 60 seconds"),
+    ],
+)
+def test_bad_values_fail_fast_naming_the_variable(env, message):
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    assert info.value.detail == message

