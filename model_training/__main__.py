@@ -1,14 +1,31 @@
-"""Command line for data scientists: `python -m model_training train|...`."""
+"""Command line for data scientists: `python -m model_training train|evaluate ...`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from .data import load_corpora
+import numpy as np
+
+from .data import FORMATS, deduplicate, load_corpora
 from .errors import TrainingError
+from .evaluate import evaluate, log
+from .report import write_report
 from .train import Targets, train
+
+
+def parse_weight(raw: str) -> tuple[str, float]:
+    """Parse FORMAT=WEIGHT, e.g. sms=0.1 or labels=3."""
+    name, sep, value = raw.partition("=")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = -1.0
+    if not sep or name not in FORMATS or weight < 0:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=WEIGHT with FORMAT one of {', '.join(FORMATS)}, got {raw!r}")
+    return name, weight
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,14 +33,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m model_training", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = commands.add_parser("train", help="train, evaluate and write a versioned model directory")
-    p.add_argument("--data", action="extend", nargs="+", required=True, type=Path, help="corpus file(s); repeatable")
-    p.add_argument("--out", required=True, type=Path, help="directory that receives <version>/")
-    p.add_argument("--label-weight", type=float, default=1.0, help="sample weight of export-labels rows")
-    p.add_argument("--reject-precision", type=float, default=0.99, help="auto-reject precision target")
-    p.add_argument("--max-spam-approved", type=float, default=0.02, help="share of spam allowed to be auto-approved")
-    p.add_argument("--C", type=float, default=10.0, help="inverse regularisation strength")
+    def data_options(p):
+        p.add_argument("--data", action="extend", nargs="+", required=True, type=Path,
+                       help="corpus file(s); repeatable; format recognised by content")
+        p.add_argument("--weight", action="append", type=parse_weight, default=[], metavar="FORMAT=W",
+                       help=f"sample weight of one kind of data ({', '.join(FORMATS)}); repeatable")
+        p.add_argument("--out", required=True, type=Path, help="output directory")
+
+    p = commands.add_parser("train", help="train, evaluate and write OUT/<version>/ with model, metadata and report")
+    data_options(p)
+    p.add_argument("--reject-precision", type=float, default=0.99, help="auto-reject precision target (default 0.99)")
+    p.add_argument("--max-spam-approved", type=float, default=0.02,
+                   help="largest share of spam that may be auto-approved (default 0.02)")
+    p.add_argument("--C", type=float, help="inverse regularisation strength (skips the grid search with --no-search)")
+    p.add_argument("--no-search", action="store_true", help="skip the hyperparameter grid search")
+    p.add_argument("--no-baselines", action="store_true", help="skip the baseline and cross-source comparisons")
+
+    p = commands.add_parser("evaluate", help="write an evaluation report (JSON, Markdown, PNG) of a model's configuration")
+    p.add_argument("--model", required=True, type=Path, help="model directory (its params and thresholds are used)")
+    data_options(p)
+    p.add_argument("--no-baselines", action="store_true", help="skip the baseline and cross-source comparisons")
     return parser
+
+
+def run_evaluate(args) -> Path:
+    """Re-run the model's configuration leave-one-group-out on the given data and write the report."""
+    try:
+        metadata = json.loads((args.model / "metadata.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"{args.model}: not a model directory ({exc})") from exc
+    corpus, dropped = deduplicate(load_corpora(args.data, weights=dict(args.weight)))
+    log(f"{len(corpus)} examples after removing {dropped} duplicates")
+    report, oof = evaluate(corpus, metadata.get("params", {}), metadata["thresholds"],
+                           baselines=not args.no_baselines)
+    report["model_version"] = metadata.get("version")
+    return write_report(report, np.asarray(corpus.labels), oof, args.out)
 
 
 def main(argv=None) -> int:
@@ -31,10 +75,14 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            corpus = load_corpora(args.data, label_weight=args.label_weight)
+            corpus = load_corpora(args.data, weights=dict(args.weight))
             targets = Targets(reject_precision=args.reject_precision, max_spam_approved=args.max_spam_approved)
-            out_dir = train(corpus, args.out, params={"C": args.C}, targets=targets)
+            params = {"C": args.C} if args.C is not None else None
+            out_dir = train(corpus, args.out, params=params, targets=targets,
+                            search=not args.no_search and params is None, baselines=not args.no_baselines)
             print(out_dir)
+        elif args.command == "evaluate":
+            print(run_evaluate(args))
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,11 +13,16 @@ import csv
 import hashlib
 import io
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataFormatError
+from .features import normalize_text
 
+# Groups that are one big pool (an SMS file, a label export) are split into
+# this many stable slices so that grouped cross-validation can hold them out.
+POOL_SLICES = 5
 YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
 LABEL_WORDS = {"1": 1, "0": 0, "spam": 1, "ham": 0, "true": 1, "false": 0}
 
@@ -41,6 +46,11 @@ class Corpus:
         self.labels.append(label)
         self.groups.append(group)
         self.weights.append(weight)
+
+    def source(self, index: int) -> str:
+        """Return the source of one example: a YouTube video's group, else the file format."""
+        group = self.groups[index]
+        return group if group.startswith("youtube:") else group.split(":", 1)[0]
 
     def extend(self, other: Corpus) -> None:
         """Append every example and file record of another corpus."""
@@ -87,7 +97,7 @@ def _read_generic_csv(text: str, path: Path, corpus: Corpus) -> str:
     return "csv"
 
 
-def _read_jsonl(text: str, path: Path, corpus: Corpus, label_weight: float) -> str:
+def _read_jsonl(text: str, path: Path, corpus: Corpus) -> str:
     kind = "jsonl"
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -100,13 +110,19 @@ def _read_jsonl(text: str, path: Path, corpus: Corpus, label_weight: float) -> s
             raise DataFormatError(f"{path}:{n}: each line must be an object with 'text' and 'label'")
         if "decided_by" in record:
             kind = "labels"
-        weight = label_weight if kind == "labels" else 1.0
-        corpus.add(record["text"], _parse_label(record["label"], f"{path}:{n}"), f"{kind}:{path.stem}", weight)
+        corpus.add(record["text"], _parse_label(record["label"], f"{path}:{n}"), f"{kind}:{path.stem}")
     return kind
 
 
-def load_file(path: str | Path, *, label_weight: float = 1.0) -> Corpus:
-    """Read one corpus file, recognising its format by content."""
+FORMATS = ("youtube", "sms", "csv", "jsonl", "labels")
+
+
+def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
+    """Read one corpus file, recognising its format by content.
+
+    `weights` maps a format name (youtube, sms, csv, jsonl, labels) to the
+    sample weight its examples get in training (default 1).
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -121,7 +137,7 @@ def load_file(path: str | Path, *, label_weight: float = 1.0) -> Corpus:
     elif first_line.split("\t", 1)[0] in ("ham", "spam") and "\t" in first_line:
         kind = _read_sms(text, path, corpus)
     elif first_line.startswith("{"):
-        kind = _read_jsonl(text, path, corpus, label_weight)
+        kind = _read_jsonl(text, path, corpus)
     elif "text" in header and "label" in header:
         kind = _read_generic_csv(text, path, corpus)
     else:
@@ -131,6 +147,8 @@ def load_file(path: str | Path, *, label_weight: float = 1.0) -> Corpus:
         )
     if not corpus:
         raise DataFormatError(f"{path}: no labelled rows")
+    weight = (weights or {}).get(kind, 1.0)
+    corpus.weights = [weight] * len(corpus)
     corpus.files.append(
         {
             "path": path.name,
@@ -138,14 +156,39 @@ def load_file(path: str | Path, *, label_weight: float = 1.0) -> Corpus:
             "sha256": hashlib.sha256(raw).hexdigest(),
             "rows": len(corpus),
             "spam": sum(corpus.labels),
+            "weight": weight,
         }
     )
     return corpus
 
 
-def load_corpora(paths, *, label_weight: float = 1.0) -> Corpus:
+def load_corpora(paths, *, weights: dict | None = None) -> Corpus:
     """Read and concatenate several corpus files."""
     corpus = Corpus()
     for path in paths:
-        corpus.extend(load_file(path, label_weight=label_weight))
+        corpus.extend(load_file(path, weights=weights))
     return corpus
+
+
+def deduplicate(corpus: Corpus) -> tuple[Corpus, int]:
+    """Keep the first example of every normalised text, so no text is both trained on and tested."""
+    seen: set[str] = set()
+    kept = Corpus(files=list(corpus.files))
+    for text, label, group, weight in zip(corpus.texts, corpus.labels, corpus.groups, corpus.weights):
+        key = normalize_text(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.add(text, label, group, weight)
+    return kept, len(corpus) - len(kept)
+
+
+def fold_groups(corpus: Corpus) -> list[str]:
+    """Return a cross-validation group per example: the YouTube video, or a stable slice of a pooled file."""
+    out = []
+    for text, group in zip(corpus.texts, corpus.groups):
+        if group.startswith("youtube:"):
+            out.append(group)
+        else:
+            out.append(f"{group}#{zlib.crc32(text.encode('utf-8', 'replace')) % POOL_SLICES}")
+    return out

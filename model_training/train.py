@@ -1,4 +1,4 @@
-"""Train the spam classifier and write a versioned model directory."""
+"""Train the spam classifier and write a versioned model directory with its evaluation report."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
-import sys
-import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,19 +14,21 @@ import joblib
 import numpy as np
 import scipy
 import sklearn
-from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GridSearchCV, GroupKFold
 
-from .data import Corpus
+from .data import Corpus, deduplicate, fold_groups
 from .errors import ThresholdError, TrainingError
-from .features import build_pipeline, normalize_text
+from .evaluate import cross_validate, evaluate, log
+from .features import FEATURES_VERSION, build_pipeline, detect_language, normalize_text
+from .report import write_report
 
 MODEL_FORMAT = 1
 ARTIFACT_NAME = "model.joblib"
 METADATA_NAME = "metadata.json"
-# Groups that are one big pool (an SMS file, a label export) are split into
-# this many pseudo-groups so that grouped cross-validation can use them.
-POOL_SPLITS = 5
+REPORT_DIR = "report"
+# min_df is searched for both vectorizers together.
+SEARCH_GRID = [{"clf__C": [3.0, 10.0, 30.0], "features__word__min_df": [m], "features__char__min_df": [m]}
+               for m in (1, 2)]
 
 
 @dataclass
@@ -36,50 +37,6 @@ class Targets:
 
     reject_precision: float = 0.99
     max_spam_approved: float = 0.02
-
-
-def log(message: str) -> None:
-    """Print progress for long steps on stderr."""
-    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
-
-
-def deduplicate(corpus: Corpus) -> tuple[Corpus, int]:
-    """Keep the first example of every normalised text, so no text is both trained on and tested."""
-    seen: set[str] = set()
-    kept = Corpus(files=list(corpus.files))
-    for text, label, group, weight in zip(corpus.texts, corpus.labels, corpus.groups, corpus.weights):
-        key = normalize_text(text)
-        if key in seen:
-            continue
-        seen.add(key)
-        kept.add(text, label, group, weight)
-    return kept, len(corpus) - len(kept)
-
-
-def fold_groups(corpus: Corpus) -> np.ndarray:
-    """Return a cross-validation group per example: the video, or a stable slice of a pooled file."""
-    out = []
-    for text, group in zip(corpus.texts, corpus.groups):
-        if group.startswith("youtube:"):
-            out.append(group)
-        else:
-            out.append(f"{group}#{zlib.crc32(text.encode('utf-8', 'replace')) % POOL_SPLITS}")
-    return np.asarray(out)
-
-
-def out_of_fold_scores(corpus: Corpus, groups: np.ndarray, params: dict, n_splits: int = 5) -> np.ndarray:
-    """Score every example with a model that did not see its group."""
-    texts = np.asarray(corpus.texts, dtype=object)
-    labels = np.asarray(corpus.labels)
-    weights = np.asarray(corpus.weights)
-    scores = np.zeros(len(texts))
-    splitter = GroupKFold(n_splits=min(n_splits, len(set(groups))))
-    for i, (train, test) in enumerate(splitter.split(texts, labels, groups), start=1):
-        model = build_pipeline(**params)
-        model.fit(texts[train], labels[train], clf__sample_weight=weights[train])
-        scores[test] = model.predict_proba(texts[test])[:, 1]
-        log(f"  fold {i}: {len(test)} held out")
-    return scores
 
 
 def choose_thresholds(labels: np.ndarray, scores: np.ndarray, targets: Targets) -> dict:
@@ -126,18 +83,6 @@ def choose_thresholds(labels: np.ndarray, scores: np.ndarray, targets: Targets) 
     }
 
 
-def summarize(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> dict:
-    """Return ROC-AUC, precision, recall and F1 at one threshold."""
-    predicted = (scores >= threshold).astype(int)
-    return {
-        "roc_auc": round(float(roc_auc_score(labels, scores)), 4),
-        "precision": round(float(precision_score(labels, predicted, zero_division=0)), 4),
-        "recall": round(float(recall_score(labels, predicted, zero_division=0)), 4),
-        "f1": round(float(f1_score(labels, predicted, zero_division=0)), 4),
-        "threshold": threshold,
-    }
-
-
 def sha256_file(path: Path) -> str:
     """Return the hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -170,6 +115,7 @@ def write_model(model, out_root: Path, metadata: dict) -> Path:
     joblib.dump(model, artifact, compress=3)
     metadata = {
         "format": MODEL_FORMAT,
+        "features_version": FEATURES_VERSION,
         "version": version,
         "created_at": created.isoformat(timespec="seconds"),
         "artifact": {"file": ARTIFACT_NAME, "sha256": sha256_file(artifact)},
@@ -180,21 +126,41 @@ def write_model(model, out_root: Path, metadata: dict) -> Path:
     return out_dir
 
 
-def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets: Targets | None = None) -> Path:
-    """Train on a corpus, choose thresholds from grouped out-of-fold scores, and write the model."""
-    params = params or {}
+def search_params(corpus: Corpus) -> tuple[dict, list]:
+    """Pick C and min_df by grouped 5-fold cross-validated ROC-AUC; return the best and every result."""
+    texts = np.asarray(corpus.texts, dtype=object)
+    search = GridSearchCV(build_pipeline(), SEARCH_GRID, scoring="roc_auc", cv=GroupKFold(n_splits=5), n_jobs=1)
+    search.fit(texts, np.asarray(corpus.labels), groups=fold_groups(corpus),
+               clf__sample_weight=np.asarray(corpus.weights))
+    best = search.best_params_
+    params = {"C": best["clf__C"], "min_df": best["features__char__min_df"]}
+    results = [{"params": p, "roc_auc": round(float(m), 4)}
+               for p, m in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"])]
+    return params, results
+
+
+def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets: Targets | None = None,
+          search: bool = True, baselines: bool = True) -> Path:
+    """Train on a corpus, choose thresholds from out-of-fold scores, write the model and its report."""
     targets = targets or Targets()
     corpus, dropped = deduplicate(corpus)
-    log(f"{len(corpus)} examples after removing {dropped} duplicates")
+    log(f"{len(corpus)} examples ({sum(corpus.labels)} spam) after removing {dropped} duplicates")
     labels = np.asarray(corpus.labels)
-    groups = fold_groups(corpus)
-    log("grouped cross-validation for out-of-fold scores")
-    oof = out_of_fold_scores(corpus, groups, params)
-    thresholds = choose_thresholds(labels, oof, targets)
-    log(f"thresholds: approve below {thresholds['approve_below']}, reject at {thresholds['reject_at']}")
+    search_results = []
+    if search:
+        log("grid search over C and min_df with grouped 5-fold cross-validation")
+        params, search_results = search_params(corpus)
+        log(f"best parameters: {params}")
+    params = params or {}
+    log("leave-one-group-out scores for thresholds and evaluation")
+    oof = cross_validate(corpus, lambda: build_pipeline(**params))
+    chosen = choose_thresholds(labels, oof, targets)
+    thresholds = {"approve_below": chosen["approve_below"], "reject_at": chosen["reject_at"]}
+    log(f"thresholds: approve below {thresholds['approve_below']:.4f}, reject at {thresholds['reject_at']:.4f}")
     log("fitting the final model on all examples")
     model = build_pipeline(**params)
     model.fit(np.asarray(corpus.texts, dtype=object), labels, clf__sample_weight=np.asarray(corpus.weights))
+    report, _ = evaluate(corpus, params, thresholds, oof=oof, pipeline=model, baselines=baselines)
     metadata = {
         "params": params,
         "data": {
@@ -203,15 +169,20 @@ def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets
             "spam": int(labels.sum()),
             "duplicates_removed": dropped,
             "deduplication": "exact match on normalised text, first occurrence kept",
+            "languages": dict(Counter(detect_language(normalize_text(t)) for t in corpus.texts).most_common()),
         },
-        "thresholds": {"approve_below": thresholds["approve_below"], "reject_at": thresholds["reject_at"]},
+        "thresholds": thresholds,
         "targets": {"reject_precision": targets.reject_precision, "max_spam_approved": targets.max_spam_approved},
         "metrics": {
-            "cross_validation": "GroupKFold(5) over videos and slices of pooled files, out-of-fold",
-            "out_of_fold": summarize(labels, oof),
-            "expected_at_thresholds": thresholds["expected"],
+            "protocol": report["protocol"],
+            "search": search_results,
+            "out_of_fold": {k: report["overall"][k] for k in ("roc_auc", "average_precision", "best_f1", "brier")},
+            "leave_one_video_out": report["leave_one_video_out"],
+            "expected_at_thresholds": chosen["expected"],
         },
     }
     out_dir = write_model(model, out_root, metadata)
-    log(f"wrote {out_dir}")
+    report["model_version"] = out_dir.name
+    write_report(report, labels, oof, out_dir / REPORT_DIR)
+    log(f"wrote {out_dir} and its report in {out_dir / REPORT_DIR}")
     return out_dir

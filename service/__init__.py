@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask
 
-from .api import comments, health, problems, requestlog
+from .api import comments, health, problems, requestlog, score
 from .api.schemas import submission_fields
 from .config import Settings
 from .moderation.intake import effective_thresholds
@@ -53,6 +53,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     requestlog.register(app)
     app.register_blueprint(comments.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(score.bp)
     logging.getLogger("service").info("started with model %s and settings %s", model.version,
                                       json.dumps(settings.masked()))
     return app

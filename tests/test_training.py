@@ -34,8 +34,8 @@ def test_generic_csv_and_jsonl_and_label_exports(tmp_path):
     (tmp_path / "c.jsonl").write_text('{"text": "merci", "label": 0, "decided_by": "awa"}\n')
     assert load_file(tmp_path / "a.csv").labels == [0, 1]
     assert load_file(tmp_path / "b.jsonl").files[0]["format"] == "jsonl"
-    export = load_file(tmp_path / "c.jsonl", label_weight=3.0)
-    assert (export.files[0]["format"], export.weights) == ("labels", [3.0])
+    export = load_file(tmp_path / "c.jsonl", weights={"labels": 3.0, "sms": 0.1})
+    assert (export.files[0]["format"], export.weights, export.files[0]["weight"]) == ("labels", [3.0], 3.0)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,8 @@ def test_thresholds_meet_precision_and_spam_leak_targets():
 
 def test_train_command_writes_a_model_the_service_loads(tmp_path, uci_data, capsys):
     status = main(["train", "--data", str(uci_data / "Youtube01-Psy.csv"), str(uci_data / "Youtube02-KatyPerry.csv"),
-                   "--data", str(uci_data / "Youtube03-LMFAO.csv"), "--out", str(tmp_path)])
+                   "--data", str(uci_data / "Youtube03-LMFAO.csv"), "--out", str(tmp_path), "--no-search",
+                   "--no-baselines"])
     assert status == 0
     out_dir = tmp_path / capsys.readouterr().out.strip().split("/")[-1]
     metadata = json.loads((out_dir / "metadata.json").read_text())
@@ -78,7 +79,42 @@ def test_train_command_writes_a_model_the_service_loads(tmp_path, uci_data, caps
                                                               "Youtube03-LMFAO.csv"]
     assert {"python", "scikit-learn", "numpy", "scipy"} <= metadata["environment"].keys()
     assert metadata["metrics"]["out_of_fold"]["roc_auc"] > 0.9
+    assert metadata["metrics"]["leave_one_video_out"]["videos"] == 3
+    assert metadata["data"]["languages"]["en"] > 500
     assert load_model(out_dir).version == metadata["version"]
+    assert load_model(out_dir).known_languages == frozenset({"en"})
+    report = json.loads((out_dir / "report" / "report.json").read_text())
+    assert report["model_version"] == metadata["version"]
+    assert sorted(report["by_source"]) == ["youtube:Youtube01-Psy", "youtube:Youtube02-KatyPerry",
+                                           "youtube:Youtube03-LMFAO"]
+
+
+def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "metadata.json").write_text(json.dumps(
+        {"version": "v-test", "params": {"C": 10.0}, "thresholds": {"approve_below": 0.1, "reject_at": 0.9}}))
+    out = tmp_path / "report"
+    status = main(["evaluate", "--model", str(model_dir), "--data", str(uci_data / "Youtube01-Psy.csv"),
+                   str(uci_data / "Youtube05-Shakira.csv"), "--out", str(out)])
+    assert status == 0
+    report = json.loads((out / "report.json").read_text())
+    lovo = report["leave_one_video_out"]
+    assert lovo["videos"] == 2 and lovo["roc_auc"] > 0.9
+    assert report["baselines"]["majority"]["leave_one_video_out"]["roc_auc"] == 0.5
+    assert report["baselines"]["multinomial_nb"]["leave_one_video_out"]["roc_auc"] > 0.5
+    for name in ("roc.png", "precision_recall.png", "score_histogram.png", "calibration.png", "confusion.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    markdown = (out / "report.md").read_text()
+    assert "## Leave one video out" in markdown and "| multinomial_nb |" in markdown
+
+
+@pytest.mark.parametrize("bad", ["sms", "sms=x", "tweets=1", "sms=-1"])
+def test_bad_weight_option_is_refused(bad, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--data", "x", "--out", "y", "--weight", bad])
+    assert info.value.code == 2
+    assert "expected FORMAT=WEIGHT" in capsys.readouterr().err
 
 
 def test_train_command_reports_bad_data_without_a_traceback(tmp_path, capsys):

@@ -27,6 +27,7 @@ def public_view(record: dict) -> dict:
         "status": record["status"],
         "score": record["score"],
         "model_version": record["model_version"],
+        "language": record.get("language"),
         "reasons": record["reasons"],
         "features": record.get("features", []),
         "created_at": record["created_at"],

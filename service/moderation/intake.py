@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+from model_training.features import UNDETERMINED, detect_language
 
 from ..storage import comments
 from .model import LoadedModel
@@ -21,10 +24,29 @@ def effective_thresholds(model: LoadedModel, approve_below: float | None, reject
     )
 
 
-def assess(model: LoadedModel, thresholds: Thresholds, submission: dict) -> tuple[Score, Decision]:
+def language_of(score: Score, declared: str | None) -> str:
+    """The comment's language: detected from its words, else the primary tag the website declared."""
+    detected = detect_language(score.normalized)
+    if detected != UNDETERMINED or not declared:
+        return detected
+    return declared.split("-", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the model and the policy make of one comment."""
+
+    score: Score
+    decision: Decision
+    language: str
+
+
+def assess(model: LoadedModel, thresholds: Thresholds, submission: dict) -> Assessment:
     """Score a validated submission and decide its status."""
     score = model.scorer.score(submission["text"])
-    return score, decide(score, thresholds)
+    language = language_of(score, submission.get("lang"))
+    decision = decide(score, thresholds, language=language, known_languages=model.known_languages)
+    return Assessment(score, decision, language)
 
 
 def utc_now() -> str:
@@ -34,20 +56,21 @@ def utc_now() -> str:
 
 def submit(client, model: LoadedModel, thresholds: Thresholds, submission: dict) -> dict:
     """Score, decide and store one validated submission; return the stored record."""
-    score, decision = assess(model, thresholds, submission)
+    result = assess(model, thresholds, submission)
     now = utc_now()
     record = {
         "id": comments.new_comment_id(),
-        "status": decision.status,
-        "score": round(score.probability, 6),
+        "status": result.decision.status,
+        "score": round(result.score.probability, 6),
         "model_version": model.version,
-        "reasons": decision.reasons,
-        "features": score.top_features(FEATURES_SHOWN),
+        "language": result.language,
+        "reasons": result.decision.reasons,
+        "features": result.score.top_features(FEATURES_SHOWN),
         "submission": submission,
         "created_at": now,
         "updated_at": now,
     }
-    event = {"at": now, "event": "created", "by": "system", "status": decision.status,
+    event = {"at": now, "event": "created", "by": "system", "status": record["status"],
              "score": record["score"], "model_version": model.version}
     comments.save_new(client, record, event)
     return record

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import joblib
 
+from model_training.features import FEATURES_VERSION, UNDETERMINED
+
 from ..errors import ModelError
 from .scorer import LinearScorer
 
 METADATA_NAME = "metadata.json"
+# A language counts as known to a model once it has seen this many training texts in it.
+MIN_LANGUAGE_EXAMPLES = 50
 ACTIVE_POINTER = "ACTIVE"
 SUPPORTED_FORMATS = (1,)
-REQUIRED_KEYS = ("format", "version", "created_at", "artifact", "thresholds")
+REQUIRED_KEYS = ("format", "features_version", "version", "created_at", "artifact", "thresholds")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,14 @@ class LoadedModel:
     def thresholds(self) -> dict:
         """The model's own approve-below / reject-at thresholds."""
         return self.metadata["thresholds"]
+
+    @property
+    def known_languages(self) -> frozenset | None:
+        """Languages the model was trained on enough of, or None when its metadata does not say."""
+        counts = self.metadata.get("data", {}).get("languages")
+        if counts is None:
+            return None
+        return frozenset(lang for lang, n in counts.items() if n >= MIN_LANGUAGE_EXAMPLES and lang != UNDETERMINED)
 
 
 def resolve_model_dir(path: Path) -> Path:
@@ -64,6 +76,9 @@ def read_metadata(model_dir: Path) -> dict:
         raise ModelError(f"{model_dir / METADATA_NAME}: missing {', '.join(missing)}")
     if metadata["format"] not in SUPPORTED_FORMATS:
         raise ModelError(f"{model_dir}: model format {metadata['format']!r} is not supported")
+    if metadata["features_version"] != FEATURES_VERSION:
+        raise ModelError(f"{model_dir}: trained with features version {metadata['features_version']!r}, but this "
+                         f"code computes version {FEATURES_VERSION}; retrain the model with this code")
     artifact = metadata["artifact"]
     if not isinstance(artifact, dict) or not {"file", "sha256"} <= artifact.keys() or "/" in artifact["file"]:
         raise ModelError(f"{model_dir / METADATA_NAME}: 'artifact' must name a file in the directory and its sha256")

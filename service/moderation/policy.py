@@ -1,8 +1,10 @@
-"""Turn a spam probability and the text's familiarity into approve / review / reject, with reasons."""
+"""Turn a spam probability and what the model knows of the text into approve / review / reject, with reasons."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from model_training.features import UNDETERMINED
 
 from .scorer import Score
 
@@ -33,20 +35,29 @@ def reason(code: str, message: str, **extra) -> dict:
     return {"code": code, "message": message, **extra}
 
 
-def decide(score: Score, thresholds: Thresholds) -> Decision:
-    """Apply the thresholds; unfamiliar text is held for review instead of being auto-rejected."""
-    p = score.probability
+def unfamiliarity(score: Score, language: str, known_languages: frozenset | None) -> list[dict]:
+    """Return the reasons the model cannot be trusted to auto-reject this text (empty when it can)."""
+    reasons = []
+    if known_languages is not None and language != UNDETERMINED and language not in known_languages:
+        reasons.append(reason("unfamiliar_language",
+                              f"The text looks {language!r}, a language the model was not trained on, "
+                              "so it is not rejected automatically.", language=language))
     known = score.known_share.get("word", 1.0)
+    if known < MIN_KNOWN_WORD_SHARE:
+        reasons.append(reason("unfamiliar_text",
+                              f"Only {known:.0%} of its words are known to the model, "
+                              "so it is not rejected automatically.", known_word_share=round(known, 3)))
+    return reasons
+
+
+def decide(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED,
+           known_languages: frozenset | None = None) -> Decision:
+    """Apply the thresholds; text in an unseen language or style is held for review instead of auto-rejected."""
+    p = score.probability
     if p >= thresholds.reject_at:
-        if known < MIN_KNOWN_WORD_SHARE:
-            return Decision("pending", [
-                reason("model_score_high", f"Spam probability {p:.3f} is at or above {thresholds.reject_at}."),
-                reason("unfamiliar_text",
-                       f"Only {known:.0%} of its words are known to the model, so it is not rejected automatically.",
-                       known_word_share=round(known, 3)),
-            ])
-        return Decision("rejected", [
-            reason("model_score_high", f"Spam probability {p:.3f} is at or above {thresholds.reject_at}.")])
+        high = reason("model_score_high", f"Spam probability {p:.3f} is at or above {thresholds.reject_at}.")
+        doubts = unfamiliarity(score, language, known_languages)
+        return Decision("pending", [high, *doubts]) if doubts else Decision("rejected", [high])
     if p < thresholds.approve_below:
         return Decision("approved", [
             reason("model_score_low", f"Spam probability {p:.3f} is below {thresholds.approve_below}.")])

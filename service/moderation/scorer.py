@@ -31,6 +31,7 @@ class Score:
 
     probability: float
     decision_value: float
+    normalized: str = ""
     contributions: list = field(default_factory=list)  # (block, n-gram, contribution), largest |c| first
     known_share: dict = field(default_factory=dict)  # block -> share of n-gram occurrences in the vocabulary
 
@@ -112,4 +113,4 @@ class LinearScorer:
                 if explain:
                     contributions += [(block.name, gram, w / norm) for gram, w in hits]
         contributions.sort(key=lambda c: abs(c[2]), reverse=True)
-        return Score(_sigmoid(decision), decision, contributions, known_share)
+        return Score(_sigmoid(decision), decision, normalized, contributions, known_share)

@@ -1,0 +1,129 @@
+"""Write an evaluation report as JSON, Markdown and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.calibration import calibration_curve  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+PLOTS = ("roc.png", "precision_recall.png", "score_histogram.png", "calibration.png", "confusion.png")
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_plots(labels, scores, thresholds: dict, out_dir: Path) -> None:
+    """Draw ROC, precision-recall, score histograms by class, reliability, and confusion matrices."""
+    labels = np.asarray(labels)
+    fpr, tpr, _ = roc_curve(labels, scores)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(fpr, tpr)
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (out of fold)")
+    _save(fig, out_dir / "roc.png")
+
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(recall, precision)
+    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (out of fold)")
+    _save(fig, out_dir / "precision_recall.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, 1, 41)
+    ax.hist(scores[labels == 0], bins=bins, alpha=0.6, label="ham", log=True)
+    ax.hist(scores[labels == 1], bins=bins, alpha=0.6, label="spam", log=True)
+    for name in ("approve_below", "reject_at"):
+        ax.axvline(thresholds[name], color="black", linestyle="--")
+        ax.text(thresholds[name], ax.get_ylim()[1] * 0.5, f" {name}", rotation=90, va="top")
+    ax.set(xlabel="spam probability", ylabel="comments (log)", title="Scores by class")
+    ax.legend()
+    _save(fig, out_dir / "score_histogram.png")
+
+    observed, predicted = calibration_curve(labels, scores, n_bins=10, strategy="quantile")
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(predicted, observed, marker="o")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    ax.set(xlabel="predicted spam probability", ylabel="observed spam share", title="Reliability")
+    _save(fig, out_dir / "calibration.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, name in zip(axes, ("approve_below", "reject_at")):
+        predicted_spam = scores >= thresholds[name]
+        matrix = np.array([[np.sum(~predicted_spam & (labels == 0)), np.sum(predicted_spam & (labels == 0))],
+                           [np.sum(~predicted_spam & (labels == 1)), np.sum(predicted_spam & (labels == 1))]])
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(j, i, str(value), ha="center", va="center")
+        ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["< t", "≥ t"], yticklabels=["ham", "spam"],
+               title=f"{name} = {thresholds[name]:.3f}")
+    _save(fig, out_dir / "confusion.png")
+
+
+def _row(name: str, s: dict) -> str:
+    return (f"| {name} | {s['examples']} | {s['spam']} | {s['roc_auc']} | {s['best_f1']} | {s['at_0.5']['f1']} | "
+            f"{s['at_reject_at']['precision']} | {s['at_reject_at']['f1']} | {s['policy']['review_share']} |")
+
+
+def render_markdown(report: dict) -> str:
+    """Render the report's main numbers as Markdown."""
+    t = report["thresholds"]
+    lines = [
+        f"# Evaluation report{' — model ' + report['model_version'] if report.get('model_version') else ''}",
+        "",
+        f"Protocol: {report['protocol']}.",
+        f"Parameters: `{json.dumps(report['params'])}`. Thresholds: approve below {t['approve_below']:.4f}, "
+        f"reject at {t['reject_at']:.4f}.",
+        "",
+    ]
+    lovo = report.get("leave_one_video_out")
+    if lovo:
+        lines += ["## Leave one video out (mean over the YouTube videos)", "",
+                  "| model | ROC-AUC | F1 at 0.5 | F1 at reject-at | best F1 (oracle threshold) |", "|---|---|---|---|---|",
+                  f"| this model | {lovo['roc_auc']} | {lovo['f1_at_0.5']} | {lovo['f1_at_reject_at']} | {lovo['best_f1']} |"]
+        for name, base in report["baselines"].items():
+            b = base["leave_one_video_out"]
+            if b:
+                lines.append(f"| {name} | {b['roc_auc']} | {b['f1_at_0.5']} | {b['f1_at_reject_at']} | {b['best_f1']} |")
+        lines.append("")
+    header = ["| | examples | spam | ROC-AUC | best F1 | F1 at 0.5 | precision at reject-at | F1 at reject-at | review share |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["## Overall and per source (out of fold)", ""] + header + [_row("all", report["overall"])]
+    lines += [_row(name, s) for name, s in report["by_source"].items()]
+    p = report["overall"]["policy"]
+    lines += ["", f"Policy at the thresholds: {p['approved_share']:.1%} approved, {p['review_share']:.1%} to review, "
+              f"{p['rejected_share']:.1%} rejected; {p['spam_auto_approved']} spam auto-approved, "
+              f"{p['ham_auto_rejected']} ham auto-rejected.", ""]
+    if report["baselines"]:
+        lines += ["## Baselines on the same folds", ""] + header
+        lines += [_row(name, b["overall"]) for name, b in report["baselines"].items()] + [""]
+    if report["cross_source"]:
+        lines += ["## Unseen kinds of site (train without a source, test on it)", "",
+                  "| held out | trained on | ROC-AUC | precision at 0.5 | recall at 0.5 |", "|---|---|---|---|---|"]
+        lines += [f"| {r['held_out']} | {', '.join(r['trained_on'])} | {r['roc_auc']} | {r['at_0.5']['precision']} | "
+                  f"{r['at_0.5']['recall']} |" for r in report["cross_source"]] + [""]
+    if report.get("top_ngrams"):
+        for side in ("spam", "ham"):
+            grams = ", ".join(f"`{g['ngram']}` ({g['weight']:+.2f})" for g in report["top_ngrams"][side][:15])
+            lines += [f"**Top {side} n-grams:** {grams}", ""]
+    lines += ["## Plots", ""] + [f"![{name}]({name})" for name in PLOTS] + [""]
+    return "\n".join(lines)
+
+
+def write_report(report: dict, labels, scores, out_dir: Path) -> Path:
+    """Write report.json, report.md and the plots into out_dir; return out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    (out_dir / "report.md").write_text(render_markdown(report))
+    write_plots(labels, np.asarray(scores), report["thresholds"], out_dir)
+    return out_dir

@@ -1,0 +1,50 @@
+"""POST /v1/score: score up to 1,000 comments without storing anything."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..errors import ValidationError
+from ..moderation import intake
+from . import runtime
+from .bodies import read_json_object
+from .schemas import validate_submission
+
+bp = Blueprint("score", __name__)
+MAX_BATCH = 1000
+
+
+def validate_batch(body, fields) -> list[dict]:
+    """Validate {"comments": [...]}; errors name the item, e.g. "comments[3].email"."""
+    items = body.get("comments") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ValidationError([{"field": "comments", "message": "must be an array of comment objects"}])
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValidationError([{"field": "comments", "message": f"must hold 1 to {MAX_BATCH} comments, got {len(items)}"}])
+    cleaned, errors = [], []
+    for i, item in enumerate(items):
+        try:
+            cleaned.append(validate_submission(item, fields))
+        except ValidationError as exc:
+            errors += [{**e, "field": f"comments[{i}]" + (f".{e['field']}" if e["field"] else "")} for e in exc.errors]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@bp.post("/v1/score")
+def score_comments():
+    """Answer the decision each comment would get, in order, with reasons and features."""
+    rt = runtime()
+    submissions = validate_batch(read_json_object(), rt.submission_fields)
+    results = []
+    for submission in submissions:
+        result = intake.assess(rt.model, rt.thresholds, submission)
+        results.append({
+            "score": round(result.score.probability, 6),
+            "decision": result.decision.status,
+            "language": result.language,
+            "reasons": result.decision.reasons,
+            "features": result.score.top_features(intake.FEATURES_SHOWN),
+        })
+    return {"model_version": rt.model.version, "results": results}

@@ -1,0 +1,61 @@
+"""POST /v1/score: the same decisions as a submission, nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+
+COMMENTS = [
+    {"name": "Awa", "email": "awa@exemple.sn", "text": "Merci pour cet article très clair."},
+    {"name": "Bob", "email": "bob@example.com", "text": "Check out my channel http://x.example.com subscribe!!!"},
+    {"name": "Cy", "email": "cy@example.com", "text": "I think the minister is right about the budget."},
+]
+
+
+def test_scores_in_order_like_submissions_without_storing(client, redis_client):
+    response = client.post("/v1/score", json={"comments": COMMENTS})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert redis_client.dbsize() == 0
+    assert len(body["results"]) == 3
+    for comment, result in zip(COMMENTS, body["results"]):
+        assert set(result) == {"score", "decision", "language", "reasons", "features"}
+        submitted = client.post("/v1/comments", json=comment).get_json()
+        assert (result["score"], result["decision"], result["reasons"]) == (
+            submitted["score"], submitted["status"], submitted["reasons"])
+        assert body["model_version"] == submitted["model_version"]
+
+
+def test_features_explain_the_score(client):
+    result = client.post("/v1/score", json={"comments": [COMMENTS[1]]}).get_json()["results"][0]
+    assert result["features"][0]["weight"] > 0
+    assert {"feature", "kind", "weight"} == set(result["features"][0])
+    assert any(f["feature"] == "check out" for f in result["features"])
+
+
+def test_a_thousand_comments_are_accepted(client):
+    response = client.post("/v1/score", json={"comments": [COMMENTS[2]] * 1000})
+    assert response.status_code == 200
+    assert len(response.get_json()["results"]) == 1000
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({}, [{"field": "comments", "message": "must be an array of comment objects"}]),
+        ({"comments": "x"}, [{"field": "comments", "message": "must be an array of comment objects"}]),
+        ({"comments": []}, [{"field": "comments", "message": "must hold 1 to 1000 comments, got 0"}]),
+        ({"comments": [COMMENTS[0]] * 1001}, [{"field": "comments", "message": "must hold 1 to 1000 comments, got 1001"}]),
+        ({"comments": [COMMENTS[0], {"name": "X", "email": "bad", "text": "t"}, 7]},
+         [{"field": "comments[1].email", "message": "is not a valid e-mail address: An email address must have an @-sign."},
+          {"field": "comments[2]", "message": "body must be a JSON object, not a number"}]),
+    ],
+)
+def test_invalid_batches_name_the_item_and_field(client, body, errors):
+    response = client.post("/v1/score", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == errors
+
+
+def test_form_posts_are_not_accepted_for_batches(client):
+    response = client.post("/v1/score", data={"comments": "x"})
+    assert response.status_code == 415

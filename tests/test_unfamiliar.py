@@ -1,0 +1,54 @@
+"""Knowing what it does not know: French and unfamiliar text is never auto-rejected by the English model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FRENCH_HAM = [line for line in (Path(__file__).parent / "data" / "french_ham.txt").read_text().splitlines() if line]
+FRENCH_SPAMMY = [
+    "Gagnez un iPhone gratuit ! Cliquez ici http://cadeaux-gratuits.example.com et abonnez-vous à ma chaîne",
+    "Visitez mon site pour gagner de l'argent facilement depuis chez vous http://argent-facile.example.fr",
+    "Abonnez vous à ma chaîne YouTube, je fais des vidéos de musique, merci de partager http://youtu.be/abc",
+]
+
+
+def submit(client, text: str, **extra) -> dict:
+    response = client.post("/v1/comments", json={"name": "Lecteur", "email": "lecteur@exemple.sn", "text": text, **extra})
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def test_shipped_model_knows_english_but_not_french(app):
+    assert app.extensions["moderation"].model.known_languages == frozenset({"en"})
+
+
+def test_french_ham_is_never_auto_rejected(client):
+    assert len(FRENCH_HAM) >= 40
+    statuses = {text: submit(client, text)["status"] for text in FRENCH_HAM}
+    assert [t for t, s in statuses.items() if s == "rejected"] == []
+
+
+@pytest.mark.parametrize("text", FRENCH_SPAMMY)
+def test_french_spam_goes_to_review_with_the_reason(client, app, text):
+    body = submit(client, text)
+    assert body["status"] == "pending"
+    codes = [r["code"] for r in body["reasons"]]
+    if body["score"] >= app.extensions["moderation"].thresholds.reject_at:
+        assert codes[0] == "model_score_high" and "unfamiliar_language" in codes
+    else:
+        assert codes == ["model_score_uncertain"]
+
+
+def test_english_spam_is_still_rejected(client):
+    body = submit(client, "Check out my channel http://free-prizes.example.com please subscribe and share!!!")
+    assert body["status"] == "rejected"
+    assert [r["code"] for r in body["reasons"]] == ["model_score_high"]
+
+
+def test_declared_language_counts_only_when_the_text_says_nothing(client):
+    english = submit(client, "Check out my channel http://free-prizes.example.com please subscribe!!!", lang="fr")
+    assert english["status"] == "rejected"  # detected English wins over the page's declared language
+    record = client.get(f"/v1/comments/{english['id']}").get_json()
+    assert record["language"] == "en"
