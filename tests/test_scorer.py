@@ -14,15 +14,24 @@ def test_fast_scorer_matches_predict_proba_on_thousands_of_comments(uci_data):
     corpus = load_corpora(sorted(uci_data.iterdir()))
     texts = corpus.texts + ["", "   ", "<b>&amp;</b>", "é" * 500, "l'été d'Aïssatou 📱 +221 77 123 45 67"]
     expected = model.pipeline.predict_proba(np.asarray(texts, dtype=object))[:, 1]
-    fast = np.array([model.scorer.score(t, explain=False).probability for t in texts])
+    fast = np.array([model.scorer.score(t, explain=0).probability for t in texts])
     assert len(texts) > 7000
     assert np.max(np.abs(fast - expected)) < 1e-9
 
 
 def test_contributions_explain_the_decision_value():
     model = load_model(DEFAULT_MODELS_DIR)
-    score = model.scorer.score("Check out my channel http://spam.example.com and subscribe!")
+    score = model.scorer.score("Check out my channel http://spam.example.com and subscribe!", explain=None)
     features = score.top_features(5)
     assert features[0]["weight"] > 0
     assert {f["kind"] for f in features} <= {"word", "char"}
     assert abs(sum(c for _, _, c in score.contributions) + model.scorer.intercept - score.decision_value) < 1e-9
+
+
+def test_explain_keeps_only_the_largest_contributions():
+    model = load_model(DEFAULT_MODELS_DIR)
+    text = "Check out my channel http://spam.example.com and subscribe! Merci beaucoup pour la vidéo"
+    everything = model.scorer.score(text, explain=None).contributions
+    top = model.scorer.score(text, explain=5).contributions
+    assert top == sorted(everything, key=lambda c: abs(c[2]), reverse=True)[:5]
+    assert model.scorer.score(text, explain=0).contributions == []

@@ -8,6 +8,7 @@ the comment's n-grams. The result equals `predict_proba` to rounding error
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class Score:
     probability: float
     decision_value: float
     normalized: str = ""
-    contributions: list = field(default_factory=list)  # (block, n-gram, contribution), largest |c| first
+    contributions: list = field(default_factory=list)  # (block, n-gram, contribution), largest |c| first; top only
     known_share: dict = field(default_factory=dict)  # block -> share of n-gram occurrences in the vocabulary
 
     def top_features(self, limit: int = 8) -> list[dict]:
@@ -41,6 +42,10 @@ class Score:
             {"feature": gram, "kind": block, "weight": round(value, 4)}
             for block, gram, value in self.contributions[:limit]
         ]
+
+
+def _magnitude(hit: tuple) -> float:
+    return abs(hit[1])
 
 
 def _sigmoid(x: float) -> float:
@@ -85,32 +90,41 @@ class LinearScorer:
             raise ValueError("the classifier's coefficients do not match the vectorizers' vocabularies")
         return cls(normalize, blocks, float(clf.intercept_[0]))
 
-    def score(self, text: str, *, explain: bool = True) -> Score:
-        """Return the spam probability of one raw comment text."""
+    def score(self, text: str, *, explain: int | None = 8) -> Score:
+        """Return the spam probability of one raw comment text.
+
+        `explain` is how many of the largest contributions to keep (None: all, 0: none).
+        """
         normalized = self.normalize([text])[0]
         decision = self.intercept
         contributions = []
         known_share = {}
+        log = math.log
         for block in self.blocks:
+            vocabulary, idf, coef, sublinear = block.vocabulary, block.idf, block.coef, block.sublinear_tf
             counts = Counter(block.analyzer(normalized))
-            known, total, squares, dot = 0, 0, 0.0, 0.0
+            known, squares, dot = 0, 0.0, 0.0
             hits = []
             for gram, count in counts.items():
-                total += count
-                index = block.vocabulary.get(gram)
+                index = vocabulary.get(gram)
                 if index is None:
                     continue
                 known += count
-                value = (1.0 + math.log(count) if block.sublinear_tf else count) * block.idf[index]
+                tf = 1.0 + log(count) if sublinear and count > 1 else float(count)
+                value = tf * idf[index]
                 squares += value * value
-                weighted = value * block.coef[index]
+                weighted = value * coef[index]
                 dot += weighted
                 hits.append((gram, weighted))
+            total = sum(counts.values())
             known_share[block.name] = known / total if total else 0.0
             if squares:
                 norm = math.sqrt(squares)
                 decision += dot / norm
-                if explain:
-                    contributions += [(block.name, gram, w / norm) for gram, w in hits]
+                if explain != 0:
+                    top = hits if explain is None else heapq.nlargest(explain, hits, key=_magnitude)
+                    contributions += [(block.name, gram, w / norm) for gram, w in top]
         contributions.sort(key=lambda c: abs(c[2]), reverse=True)
+        if explain is not None:
+            del contributions[explain:]
         return Score(_sigmoid(decision), decision, normalized, contributions, known_share)

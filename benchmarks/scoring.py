@@ -1,0 +1,121 @@
+"""Measure the classifier: per-comment latency (predict_proba vs the fast scorer), batch throughput,
+training time, model size and memory after load.
+
+Usage: .venv/bin/python benchmarks/scoring.py [--data DIR] [--repeat N] [--skip-training]
+Prints a Markdown section for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model_training.data import load_corpora  # noqa: E402
+from service.config import DEFAULT_MODELS_DIR  # noqa: E402
+from service.moderation.model import load_model, resolve_model_dir  # noqa: E402
+
+
+def rss_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values, q) -> float:
+    return float(np.percentile(values, q))
+
+
+def time_each(fn, items) -> list[float]:
+    """Call fn on each item; return each call's duration in ms."""
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "uci")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the latency measurement (median is kept)")
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args()
+
+    rss_before = rss_mb()
+    start = time.perf_counter()
+    model = load_model(DEFAULT_MODELS_DIR)
+    load_seconds = time.perf_counter() - start
+    rss_after = rss_mb()
+
+    corpus = load_corpora(sorted(p for p in args.data.iterdir() if p.is_file() and p.suffix != ".md"))
+    rng = np.random.default_rng(0)
+    texts = [corpus.texts[i] for i in rng.choice(len(corpus.texts), 2000, replace=False)]
+    pipeline = model.pipeline
+
+    rounds = {"predict_proba": [], "fast": [], "fast_explain": []}
+    for _ in range(args.repeat):
+        rounds["predict_proba"].append(time_each(lambda t: pipeline.predict_proba(np.asarray([t], dtype=object)),
+                                                 texts[:500]))
+        rounds["fast"].append(time_each(lambda t: model.scorer.score(t, explain=0), texts))
+        rounds["fast_explain"].append(time_each(lambda t: model.scorer.score(t), texts))
+    latency = {}
+    for name, runs in rounds.items():
+        medians = [statistics.median(r) for r in runs]
+        p99s = [percentile(r, 99) for r in runs]
+        latency[name] = (statistics.median(medians), statistics.median(p99s))
+
+    batch = [texts[i % len(texts)] for i in range(1000)]
+    start = time.perf_counter()
+    pipeline.predict_proba(np.asarray(batch, dtype=object))
+    batch_sklearn = 1000 / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for t in batch:
+        model.scorer.score(t)
+    batch_fast = 1000 / (time.perf_counter() - start)
+
+    train_seconds = None
+    if not args.skip_training:
+        with tempfile.TemporaryDirectory() as out:
+            cmd = [sys.executable, "-m", "model_training", "train", "--data", *map(str, sorted(args.data.glob("Youtube*"))),
+                   str(args.data / "SMSSpamCollection"), "--weight", "sms=0.1", "--out", out, "--no-baselines"]
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            train_seconds = time.perf_counter() - start
+
+    model_dir = resolve_model_dir(DEFAULT_MODELS_DIR)
+    size_kb = (model_dir / model.metadata["artifact"]["file"]).stat().st_size / 1024
+    print(f"## Scoring benchmark — model {model.version}\n")
+    print(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}. "
+          f"Command: `.venv/bin/python benchmarks/scoring.py` ({args.repeat} rounds, median of the rounds).\n")
+    print("| measurement | value |\n|---|---|")
+    for name, label in (("predict_proba", "scikit-learn `predict_proba`, one comment"),
+                        ("fast", "fast scorer, one comment, no explanation"),
+                        ("fast_explain", "fast scorer, one comment, with explanation (what the service runs)")):
+        p50, p99 = latency[name]
+        print(f"| {label} | p50 {p50:.3f} ms, p99 {p99:.3f} ms |")
+    ratio = latency["predict_proba"][0] / latency["fast_explain"][0]
+    print(f"| speed-up of the service's scorer over `predict_proba` (p50) | {ratio:.1f}× |")
+    print(f"| batch of 1,000: `predict_proba` on the whole batch | {batch_sklearn:,.0f} comments/s |")
+    print(f"| batch of 1,000: fast scorer, one by one with explanations | {batch_fast:,.0f} comments/s |")
+    if train_seconds is not None:
+        print(f"| training on YouTube + SMS (grid search, LOGO evaluation, no baselines) | {train_seconds:.0f} s |")
+    print(f"| model artifact size | {size_kb:,.0f} KiB |")
+    print(f"| model load (verify sha256, unpickle, build scorer) | {load_seconds * 1000:.0f} ms |")
+    print(f"| process peak RSS before / after loading the model | {rss_before:.0f} / {rss_after:.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
