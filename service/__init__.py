@@ -7,13 +7,14 @@ import logging
 
 from flask import Flask
 
-from .api import comments, health, problems, requestlog, score
+from .api import admin, auth, comments, health, model_info, problems, requestlog, review, score
 from .api.schemas import submission_fields
 from .config import Settings
 from .moderation.intake import effective_thresholds
 from .moderation.model import load_model
 from .runtime import Runtime
 from .storage.client import connect
+from .storage.queue import ReviewQueue
 
 
 def configure_logging(level: str) -> None:
@@ -42,18 +43,27 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
+    client = connect(settings.redis_url, timeout=settings.redis_timeout)
     app.extensions["moderation"] = Runtime(
         settings=settings,
-        redis=connect(settings.redis_url, timeout=settings.redis_timeout),
+        redis=client,
         model=model,
         thresholds=effective_thresholds(model, settings.approve_below, settings.reject_at),
         submission_fields=submission_fields(check_dns=settings.email_check_dns),
+        queue=ReviewQueue(client, lease_seconds=settings.lease_seconds),
     )
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_SECURE=settings.cookie_secure, SESSION_COOKIE_NAME="moderation_session")
+    app.session_interface = auth.SharedKeySessionInterface(settings.secret_key)
+
     problems.register(app)
     requestlog.register(app)
     app.register_blueprint(comments.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(score.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(model_info.bp)
+    app.register_blueprint(admin.bp)
     logging.getLogger("service").info("started with model %s and settings %s", model.version,
                                       json.dumps(settings.masked()))
     return app

@@ -9,6 +9,8 @@ from . import configure_logging
 from .config import Settings
 from .errors import ModerationError
 from .serve import serve
+from .storage import tokens
+from .storage.client import connect, ping
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +18,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the API with gunicorn (embedded Redis unless MODERATION_REDIS_URL is set)")
+    token_parser = commands.add_parser("tokens", help="manage the API tokens of moderators and admins")
+    token_commands = token_parser.add_subparsers(dest="tokens_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it once on stdout")
+    create.add_argument("--name", required=True, help="the person's name, e.g. awa")
+    create.add_argument("--role", required=True, choices=tokens.ROLES)
+    create.add_argument("--replace", action="store_true", help="replace the person's existing token")
+    token_commands.add_parser("list", help="list names, roles and creation times")
+    revoke = token_commands.add_parser("revoke", help="delete a person's token")
+    revoke.add_argument("name")
     return parser
+
+
+def run_tokens(args, settings: Settings) -> int:
+    """Create, list or revoke tokens; the token alone goes to stdout, messages to stderr."""
+    client = connect(settings.redis_url, timeout=max(settings.redis_timeout, 2.0))
+    ping(client)
+    if args.tokens_command == "create":
+        try:
+            token = tokens.create(client, args.name, args.role, replace=args.replace)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(token)
+        print(f"created a {args.role} token for {args.name}; it is shown only once", file=sys.stderr)
+    elif args.tokens_command == "list":
+        for row in tokens.list_all(client):
+            print(f"{row['name']}\t{row['role']}\t{row['created_at']}")
+    elif args.tokens_command == "revoke":
+        tokens.revoke(client, args.name)
+        print(f"revoked the token of {args.name}", file=sys.stderr)
+    return 0
 
 
 def main(argv=None) -> int:
@@ -27,6 +59,8 @@ def main(argv=None) -> int:
         configure_logging(settings.log_level)
         if args.command == "serve":
             return serve(settings)
+        if args.command == "tokens":
+            return run_tokens(args, settings)
     except ModerationError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2

@@ -35,6 +35,9 @@ class Settings:
     redis_fsync: str = "everysec"
     email_check_dns: bool = False
     log_level: str = "INFO"
+    lease_seconds: int = 600
+    secret_key: str | None = None
+    cookie_secure: bool = True
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> Settings:
@@ -58,6 +61,9 @@ class Settings:
             redis_fsync=env.get("MODERATION_REDIS_FSYNC") or "everysec",
             email_check_dns=_bool(env, "MODERATION_EMAIL_CHECK_DNS"),
             log_level=(env.get("MODERATION_LOG_LEVEL") or "INFO").upper(),
+            lease_seconds=_int(env, "MODERATION_LEASE_SECONDS", 600, 1, 24 * 3600),
+            secret_key=env.get("MODERATION_SECRET_KEY") or None,
+            cookie_secure=_bool(env, "MODERATION_COOKIE_SECURE", default=True),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -78,12 +84,16 @@ class Settings:
             raise ConfigError("MODERATION_REDIS_TIMEOUT must be between 0 and 60 seconds")
         if self.redis_fsync not in FSYNC_POLICIES:
             raise ConfigError(f"MODERATION_REDIS_FSYNC must be one of {', '.join(FSYNC_POLICIES)}")
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ConfigError("MODERATION_SECRET_KEY must be at least 32 characters")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("MODERATION_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 
     def masked(self) -> dict:
         """Return the settings as a dict fit for logging: the Redis password is hidden."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.secret_key:
+            out["secret_key"] = "***"
         parts = urlsplit(self.redis_url)
         if parts.password:
             netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
@@ -114,9 +124,11 @@ def _int(env, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _bool(env, name: str) -> bool:
+def _bool(env, name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

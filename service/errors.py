@@ -13,6 +13,7 @@ class ModerationError(Exception):
     status = 500
     slug = "internal-error"
     title = "Internal error"
+    headers: dict = {}
 
     def __init__(self, detail: str = "", **context):
         super().__init__(detail or self.title)
@@ -69,6 +70,31 @@ class NotFoundError(ModerationError):
     status = 404
     slug = "not-found"
     title = "Not found"
+
+
+class AuthenticationError(ModerationError):
+    """No credentials, or credentials that are not valid."""
+
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+    headers = {"WWW-Authenticate": 'Bearer realm="moderation"'}
+
+
+class PermissionDeniedError(ModerationError):
+    """Valid credentials whose role may not do this."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class ConflictError(ModerationError):
+    """The resource's state forbids the change (already decided, leased by someone else...)."""
+
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
 
 
 class StorageUnavailableError(ModerationError):

@@ -9,6 +9,7 @@ import redis
 from .config import Settings
 from .moderation.model import LoadedModel
 from .moderation.policy import Thresholds
+from .storage.queue import ReviewQueue
 
 
 @dataclass
@@ -20,3 +21,4 @@ class Runtime:
     model: LoadedModel
     thresholds: Thresholds
     submission_fields: tuple
+    queue: ReviewQueue

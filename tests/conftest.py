@@ -71,3 +71,29 @@ def uci_data() -> Path:
     """The UCI corpora in ../shared/data/uci (present on every development and CI machine)."""
     assert (DATA_DIR / "SMSSpamCollection").is_file(), f"corpora not found in {DATA_DIR}"
     return DATA_DIR
+
+
+def bearer(token: str) -> dict:
+    """The Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def moderator(redis_client) -> dict:
+    """Headers of a moderator named awa."""
+    from service.storage import tokens
+    return bearer(tokens.create(redis_client, "awa", "moderator"))
+
+
+@pytest.fixture
+def moderator2(redis_client) -> dict:
+    """Headers of a second moderator named binta."""
+    from service.storage import tokens
+    return bearer(tokens.create(redis_client, "binta", "moderator"))
+
+
+@pytest.fixture
+def admin(redis_client) -> dict:
+    """Headers of an admin named chef."""
+    from service.storage import tokens
+    return bearer(tokens.create(redis_client, "chef", "admin"))

@@ -1,42 +1,33 @@
-"""Comment submission and lookup: POST /v1/comments, GET /v1/comments/{id}."""
+"""Comments: submit (website), read (website, moderators), list and override (moderators)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from flask import Blueprint, g, url_for
+from flask import Blueprint, g, request, url_for
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, ValidationError
 from ..moderation import intake
 from ..storage import comments
+from ..storage.keys import STATUSES
 from . import runtime
-from .bodies import read_fields
+from .auth import optional_user, require
+from .bodies import read_fields, read_json_object
+from .review import MAX_PAGE, int_param, parse_decision
 from .schemas import validate_submission
+from .views import moderator_view, public_view, raise_for
 
 bp = Blueprint("comments", __name__)
 COMMENT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
-# Personal data is not part of the public view of a comment.
-PRIVATE_FIELDS = ("email", "ip", "user_agent")
 
 
-def public_view(record: dict) -> dict:
-    """Return what the website may see of a stored comment."""
-    submission = {k: v for k, v in record["submission"].items() if k not in PRIVATE_FIELDS}
-    return {
-        "id": record["id"],
-        "status": record["status"],
-        "score": record["score"],
-        "model_version": record["model_version"],
-        "language": record.get("language"),
-        "reasons": record["reasons"],
-        "features": record.get("features", []),
-        "created_at": record["created_at"],
-        "updated_at": record["updated_at"],
-        "decided_by": record.get("decided_by"),
-        "decided_at": record.get("decided_at"),
-        "comment": submission,
-        "history": record["history"],
-    }
+def load_or_404(comment_id: str) -> dict:
+    """Return a stored comment or raise a 404 problem."""
+    record = comments.load(runtime().redis, comment_id) if COMMENT_ID_RE.match(comment_id) else None
+    if record is None:
+        raise NotFoundError(f"There is no comment with id {comment_id!r}.")
+    return record
 
 
 @bp.post("/v1/comments")
@@ -53,8 +44,49 @@ def submit_comment():
 
 @bp.get("/v1/comments/<comment_id>")
 def get_comment(comment_id: str):
-    """Return a comment's status, score, model version, decision and history."""
-    record = comments.load(runtime().redis, comment_id) if COMMENT_ID_RE.match(comment_id) else None
-    if record is None:
-        raise NotFoundError(f"There is no comment with id {comment_id!r}.")
-    return public_view(record)
+    """Return a comment's status, decision and history; moderators also see personal data."""
+    user = optional_user()
+    record = load_or_404(comment_id)
+    return moderator_view(record) if user else public_view(record)
+
+
+def parse_since(raw: str | None) -> int | None:
+    """Read an ISO 8601 date or date-time; return ms since the epoch."""
+    if not raw:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError([{"field": "since", "message": "must be an ISO 8601 date or date-time"}]) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return max(0, int(moment.timestamp() * 1000))
+
+
+@bp.get("/v1/comments")
+@require("moderator")
+def list_comments():
+    """List comments with one status, newest first, filtered by article and creation time."""
+    status = request.args.get("status", "")
+    if status not in STATUSES:
+        raise ValidationError([{"field": "status", "message": f"must be one of {', '.join(STATUSES)}"}])
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not COMMENT_ID_RE.match(cursor):
+        raise ValidationError([{"field": "cursor", "message": "is not a cursor this service returned"}])
+    records, next_cursor = comments.page_by_status(
+        runtime().redis, status, after_id=cursor, since_ms=parse_since(request.args.get("since")),
+        article_url=request.args.get("article") or None,
+        limit=int_param(request.args.get("limit"), "limit", 20, 1, MAX_PAGE))
+    return {"items": [moderator_view(r) for r in records], "next_cursor": next_cursor}
+
+
+@bp.post("/v1/comments/<comment_id>/decision")
+@require("moderator")
+def override(comment_id: str):
+    """Change an automatic or earlier decision: rejected to approved or the reverse."""
+    status, note = parse_decision(read_json_object())
+    load_or_404(comment_id)
+    rt = runtime()
+    raise_for(rt.queue.decide(comment_id, g.user["name"], status, note, mode="override"), comment_id)
+    g.log_fields = {"comment_id": comment_id, "decision": status, "override": True}
+    return moderator_view(comments.load(rt.redis, comment_id))

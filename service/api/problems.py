@@ -35,7 +35,7 @@ def _from_moderation_error(exc: ModerationError):
     extra = dict(exc.context)
     if hasattr(exc, "errors"):
         extra["errors"] = exc.errors
-    headers = {}
+    headers = dict(exc.headers)
     if getattr(exc, "retry_after", None):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status >= 500:

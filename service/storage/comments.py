@@ -36,13 +36,17 @@ def save_new(client, record: dict, event: dict) -> None:
     pipe = client.pipeline(transaction=True)
     pipe.hset(keys.comment(comment_id), mapping=mapping)
     pipe.rpush(keys.history(comment_id), json.dumps(event, ensure_ascii=False))
-    pipe.zadd(keys.by_status(record["status"]), {comment_id: created_ms(comment_id)})
+    pipe.zadd(keys.by_status(record["status"]), {comment_id: 0})
     if record["status"] == "pending":
         pipe.zadd(keys.review_queue(), {comment_id: review_priority(record["score"])})
     pipe.execute()
 
 
 JSON_FIELDS = ("score", "reasons", "features", "submission")
+
+
+def _decode(raw: dict) -> dict:
+    return {k: json.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
 
 
 def load(client, comment_id: str) -> dict | None:
@@ -53,6 +57,40 @@ def load(client, comment_id: str) -> dict | None:
     raw, history = pipe.execute()
     if not raw:
         return None
-    record = {k: json.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
+    record = _decode(raw)
     record["history"] = [json.loads(e) for e in history]
     return record
+
+
+def load_many(client, comment_ids: list[str]) -> list[dict]:
+    """Return the records (without history) of several comments in one round trip, skipping missing ones."""
+    pipe = client.pipeline(transaction=False)
+    for comment_id in comment_ids:
+        pipe.hgetall(keys.comment(comment_id))
+    return [_decode(raw) for raw in pipe.execute() if raw]
+
+
+def page_by_status(client, status: str, *, after_id: str | None = None, since_ms: int | None = None,
+                   article_url: str | None = None, limit: int = 20, scan_limit: int = 2000) -> tuple[list[dict], str | None]:
+    """Return comments with one status, newest first, and the id to continue after (None at the end).
+
+    `since_ms` keeps those created at or after a time; `article_url` those
+    posted on one article, examining at most `scan_limit` ids per call.
+    """
+    index = keys.by_status(status)
+    high = f"({after_id}" if after_id else "+"
+    low = f"[{since_ms:012x}" if since_ms is not None else "-"
+    found, examined = [], 0
+    while examined < scan_limit:
+        ids = client.zrevrangebylex(index, high, low, start=0, num=limit)
+        if not ids:
+            return found, None
+        examined += len(ids)
+        for record in load_many(client, ids):
+            if article_url is None or record["submission"].get("article_url") == article_url:
+                found.append(record)
+                if len(found) == limit:
+                    more = client.zrevrangebylex(index, f"({record['id']}", low, start=0, num=1)
+                    return found, (record["id"] if more else None)
+        high = f"({ids[-1]}"
+    return found, ids[-1]

@@ -15,12 +15,32 @@ def history(comment_id: str) -> str:
 
 
 def by_status(status: str) -> str:
-    """Sorted set of comment ids with one status, scored by creation time (ms)."""
+    """Sorted set of comment ids with one status, all scored 0: ids sort by creation time, read with ZRANGEBYLEX."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     return f"{PREFIX}:status:{status}"
 
 
 def review_queue() -> str:
-    """Sorted set of pending comment ids, scored by review priority (lower first)."""
+    """Sorted set of pending comment ids, scored by review priority (lower first; ties oldest first)."""
     return f"{PREFIX}:queue:pending"
+
+
+def leases() -> str:
+    """Sorted set of leased comment ids, scored by lease expiry (ms since the epoch)."""
+    return f"{PREFIX}:queue:leases"
+
+
+def token(token_id: str) -> str:
+    """Hash holding one API token's name, role, sha256 and creation time."""
+    return f"{PREFIX}:token:{token_id}"
+
+
+def token_names() -> str:
+    """Hash mapping a person's name to their token id (one token per name)."""
+    return f"{PREFIX}:tokens"
+
+
+def secret_key() -> str:
+    """String holding the session-signing key shared by every instance."""
+    return f"{PREFIX}:secret-key"

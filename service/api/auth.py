@@ -1,0 +1,100 @@
+"""Who is calling: a Bearer token (API) or a signed session cookie with a CSRF header (the review page)."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+from flask import g, request, session
+from flask.sessions import SecureCookieSessionInterface
+
+from ..errors import AuthenticationError, PermissionDeniedError
+from ..storage import keys, tokens
+from . import runtime
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CSRF_HEADER = "X-CSRF-Token"
+ROLE_RANK = {"moderator": 1, "admin": 2}
+
+
+def shared_secret_key(client) -> str:
+    """Return the session-signing key every instance shares, creating it in Redis on first use."""
+    client.set(keys.secret_key(), secrets.token_urlsafe(48), nx=True)
+    return client.get(keys.secret_key())
+
+
+class SharedKeySessionInterface(SecureCookieSessionInterface):
+    """Signed cookie sessions whose key comes from the settings or, lazily, from Redis.
+
+    Requests without a session cookie never need the key, so /healthz and the
+    website's submissions do not touch Redis for it.
+    """
+
+    def __init__(self, secret_key: str | None):
+        self.secret_key = secret_key
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            app.secret_key = self.secret_key or shared_secret_key(runtime().redis)
+        return super().get_signing_serializer(app)
+
+    def open_session(self, app, request):
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def _bearer_user() -> dict:
+    scheme, _, token = request.headers["Authorization"].partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Send the token as 'Authorization: Bearer TOKEN'.")
+    user = tokens.verify(runtime().redis, token.strip())
+    if user is None:
+        raise AuthenticationError("The token is not valid or has been revoked.")
+    return user
+
+
+def _session_user() -> dict | None:
+    user = session.get("user")
+    if not user:
+        return None
+    if not tokens.still_valid(runtime().redis, user["token_id"]):
+        session.clear()
+        return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
+            raise PermissionDeniedError(f"Missing or wrong {CSRF_HEADER} header for this session.")
+    return user
+
+
+def authenticate() -> dict:
+    """Return the caller ({name, role, token_id}) or raise 401."""
+    if "Authorization" in request.headers:
+        return _bearer_user()
+    user = _session_user()
+    if user is None:
+        raise AuthenticationError("Sign in, or send 'Authorization: Bearer TOKEN'.")
+    return user
+
+
+def require(role: str):
+    """Decorate a view so that only callers with at least this role reach it; the caller is in g.user."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = authenticate()
+            if ROLE_RANK.get(user["role"], 0) < ROLE_RANK[role]:
+                raise PermissionDeniedError(f"This needs the {role} role; {user['name']} is a {user['role']}.")
+            g.user = user
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def optional_user() -> dict | None:
+    """Return the caller if valid credentials were sent, None if none were; bad credentials still raise 401."""
+    if "Authorization" in request.headers:
+        return _bearer_user()
+    return session.get("user") and _session_user()

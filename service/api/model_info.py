@@ -1,0 +1,30 @@
+"""GET /v1/model: the active model's version, training date, metrics and thresholds."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from . import runtime
+from .auth import require
+
+bp = Blueprint("model_info", __name__)
+
+
+@bp.get("/v1/model")
+@require("moderator")
+def active_model():
+    """Describe the model this instance scores with, and the thresholds in force."""
+    rt = runtime()
+    metadata = rt.model.metadata
+    return {
+        "version": rt.model.version,
+        "created_at": metadata["created_at"],
+        "features_version": metadata["features_version"],
+        "thresholds": {"approve_below": rt.thresholds.approve_below, "reject_at": rt.thresholds.reject_at},
+        "model_thresholds": metadata["thresholds"],
+        "known_languages": sorted(rt.model.known_languages or []),
+        "params": metadata.get("params", {}),
+        "metrics": metadata.get("metrics", {}),
+        "data": metadata.get("data", {}),
+        "environment": metadata.get("environment", {}),
+    }

@@ -1,0 +1,126 @@
+"""The moderators' review queue: list, claim, decide (one or many), release."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from ..errors import ValidationError
+from ..storage.comments import load
+from . import runtime
+from .auth import require
+from .bodies import read_json_object
+from .views import DECISIONS, moderator_view, raise_for
+
+bp = Blueprint("review", __name__)
+MAX_PAGE = 100
+MAX_BULK = 100
+MAX_NOTE = 2000
+
+
+def int_param(value, name: str, default: int, low: int, high: int) -> int:
+    """Read an integer query or body parameter within bounds; 422 otherwise."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationError([{"field": name, "message": f"must be an integer from {low} to {high}"}])
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ValidationError([{"field": name, "message": f"must be an integer from {low} to {high}"}])
+    return number
+
+
+def parse_decision(item, field: str = "") -> tuple[str, str]:
+    """Read {"decision": "approve"|"reject", "note": "..."}; return (status, note)."""
+    prefix = f"{field}." if field else ""
+    if not isinstance(item, dict):
+        raise ValidationError([{"field": field or "", "message": "must be an object"}])
+    decision, note = item.get("decision"), item.get("note", "")
+    errors = []
+    if decision not in DECISIONS:
+        errors.append({"field": f"{prefix}decision", "message": "must be 'approve' or 'reject'"})
+    if note is None:
+        note = ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        errors.append({"field": f"{prefix}note", "message": f"must be a string of at most {MAX_NOTE} characters"})
+    if errors:
+        raise ValidationError(errors)
+    return DECISIONS[decision], note
+
+
+@bp.get("/v1/review/queue")
+@require("moderator")
+def queue():
+    """List pending comments, most useful first (order=priority) or oldest first (order=oldest)."""
+    order = request.args.get("order", "priority")
+    if order not in ("priority", "oldest"):
+        raise ValidationError([{"field": "order", "message": "must be 'priority' or 'oldest'"}])
+    limit = int_param(request.args.get("limit"), "limit", 20, 1, MAX_PAGE)
+    rt = runtime()
+    try:
+        records, next_cursor = rt.queue.page(order=order, cursor=request.args.get("cursor"), limit=limit)
+    except ValueError:
+        raise ValidationError([{"field": "cursor", "message": "is not a cursor this service returned"}]) from None
+    return {"items": [moderator_view(r) for r in records], "next_cursor": next_cursor, "counts": rt.queue.counts()}
+
+
+@bp.post("/v1/review/claim")
+@require("moderator")
+def claim():
+    """Lease up to `limit` pending comments to the caller."""
+    body = read_json_object()
+    limit = int_param(body.get("limit") if isinstance(body, dict) else None, "limit", 10, 1, MAX_PAGE)
+    rt = runtime()
+    ids = rt.queue.claim(g.user["name"], limit)
+    records = [load(rt.redis, comment_id) for comment_id in ids]
+    return {"claimed": [moderator_view(r) for r in records if r], "lease_seconds": rt.settings.lease_seconds}
+
+
+@bp.post("/v1/review/<comment_id>/decision")
+@require("moderator")
+def decide(comment_id: str):
+    """Approve or reject a pending comment the caller holds (or that nobody holds)."""
+    status, note = parse_decision(read_json_object())
+    rt = runtime()
+    raise_for(rt.queue.decide(comment_id, g.user["name"], status, note), comment_id)
+    g.log_fields = {"comment_id": comment_id, "decision": status}
+    return moderator_view(load(rt.redis, comment_id))
+
+
+@bp.post("/v1/review/decisions")
+@require("moderator")
+def decide_many():
+    """Decide several comments; each item succeeds or fails on its own."""
+    body = read_json_object()
+    items = body.get("decisions") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
+        raise ValidationError([{"field": "decisions", "message": f"must be an array of 1 to {MAX_BULK} objects"}])
+    parsed = []
+    for i, item in enumerate(items):
+        status, note = parse_decision(item, f"decisions[{i}]")
+        comment_id = item.get("id")
+        if not isinstance(comment_id, str) or not comment_id:
+            raise ValidationError([{"field": f"decisions[{i}].id", "message": "must be a comment id"}])
+        parsed.append((comment_id, status, note))
+    outcomes = runtime().queue.decide_many(parsed, g.user["name"])
+    results = []
+    for (comment_id, status, _), outcome in zip(parsed, outcomes):
+        row = {"id": comment_id, "ok": outcome.ok}
+        if outcome.ok:
+            row["status"] = status
+        else:
+            row["error"] = outcome.code
+            row["detail"] = outcome.detail or None
+        results.append(row)
+    return {"results": results}
+
+
+@bp.post("/v1/review/<comment_id>/release")
+@require("moderator")
+def release(comment_id: str):
+    """Give a leased comment back to the queue."""
+    rt = runtime()
+    raise_for(rt.queue.release(comment_id, g.user["name"]), comment_id)
+    return moderator_view(load(rt.redis, comment_id))

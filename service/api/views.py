@@ -1,0 +1,56 @@
+"""What each audience sees of a stored comment, and how queue outcomes become HTTP errors."""
+
+from __future__ import annotations
+
+from ..errors import ConflictError, NotFoundError
+from ..storage.queue import Outcome
+
+# Personal data is shown to moderators only.
+PRIVATE_FIELDS = ("email", "ip", "user_agent")
+DECISIONS = {"approve": "approved", "reject": "rejected"}
+
+
+def public_view(record: dict) -> dict:
+    """Return what the website may see of a stored comment."""
+    view = {
+        "id": record["id"],
+        "status": record["status"],
+        "score": record["score"],
+        "model_version": record["model_version"],
+        "language": record.get("language"),
+        "reasons": record["reasons"],
+        "features": record.get("features", []),
+        "created_at": record["created_at"],
+        "updated_at": record["updated_at"],
+        "decided_by": record.get("decided_by"),
+        "decided_at": record.get("decided_at"),
+        "comment": {k: v for k, v in record["submission"].items() if k not in PRIVATE_FIELDS},
+    }
+    if "history" in record:
+        view["history"] = record["history"]
+    return view
+
+
+def moderator_view(record: dict) -> dict:
+    """Return everything a moderator needs: the public view plus personal data, the note and the lease."""
+    view = public_view(record)
+    view["comment"] = dict(record["submission"])
+    view["decision_note"] = record.get("decision_note") or None
+    view["lease"] = ({"holder": record["lease_holder"], "expires_at": record["lease_expires_at"]}
+                     if record.get("lease_holder") else None)
+    return view
+
+
+def raise_for(outcome: Outcome, comment_id: str) -> None:
+    """Turn a failed queue outcome into the matching 404 or 409 problem."""
+    if outcome.ok:
+        return
+    if outcome.code == "not_found":
+        raise NotFoundError(f"There is no comment with id {comment_id!r}.")
+    messages = {
+        "not_pending": f"Comment {comment_id} is already {outcome.detail}; it is not in the review queue.",
+        "leased": f"Comment {comment_id} is leased to {outcome.detail}.",
+        "same_status": f"Comment {comment_id} is already {outcome.detail}.",
+        "not_leased": f"Comment {comment_id} is not leased to anyone.",
+    }
+    raise ConflictError(messages[outcome.code], reason=outcome.code)

@@ -1,0 +1,89 @@
+"""Every Lua script the service runs: each multi-key change to the review queue is one atomic script.
+
+Times are passed in by the caller (ms since the epoch and ISO 8601), so that
+every instance and the tests agree on what "expired" means. A lease is live
+while its expiry in the leases set is greater than now; an expired lease
+needs no clean-up job: claim and decide treat it as absent.
+"""
+
+# KEYS[1] review queue (zset, priority), KEYS[2] leases (zset, expiry ms)
+# ARGV[1] now ms, ARGV[2] lease expiry ms, ARGV[3] holder, ARGV[4] limit,
+# ARGV[5] comment key prefix, ARGV[6] history key suffix, ARGV[7] now ISO, ARGV[8] expiry ISO
+# Returns the ids leased to the holder, best first.
+CLAIM = """
+local now, expires, holder, limit = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
+local claimed, offset, batch_size = {}, 0, 100
+while #claimed < limit do
+  local batch = redis.call('ZRANGE', KEYS[1], offset, offset + batch_size - 1)
+  if #batch == 0 then break end
+  for _, id in ipairs(batch) do
+    local lease = redis.call('ZSCORE', KEYS[2], id)
+    if (not lease) or tonumber(lease) <= now then
+      local comment, history = ARGV[5] .. id, ARGV[5] .. id .. ARGV[6]
+      if lease then
+        local previous = redis.call('HGET', comment, 'lease_holder')
+        redis.call('RPUSH', history, cjson.encode({event = 'lease_expired', by = 'system', at = ARGV[7],
+                                                   holder = previous}))
+      end
+      redis.call('ZADD', KEYS[2], expires, id)
+      redis.call('HSET', comment, 'lease_holder', holder, 'lease_expires_at', ARGV[8])
+      redis.call('RPUSH', history, cjson.encode({event = 'leased', by = holder, at = ARGV[7], ['until'] = ARGV[8]}))
+      claimed[#claimed + 1] = id
+      if #claimed >= limit then break end
+    end
+  end
+  offset = offset + batch_size
+end
+return claimed
+"""
+
+# KEYS[1] comment hash, KEYS[2] its history, KEYS[3] review queue, KEYS[4] leases,
+# KEYS[5] pending index, KEYS[6] approved index, KEYS[7] rejected index
+# ARGV[1] id, ARGV[2] actor, ARGV[3] new status (approved|rejected), ARGV[4] note,
+# ARGV[5] now ms, ARGV[6] now ISO, ARGV[7] mode: 'review' (pending only) or 'override' (decided only)
+# Returns {'ok', previous status} or {error code, detail}: not_found, not_pending, same_status, leased.
+DECIDE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'not_found', ''} end
+local new, mode = ARGV[3], ARGV[7]
+if mode == 'review' then
+  if status ~= 'pending' then return {'not_pending', status} end
+  local lease = redis.call('ZSCORE', KEYS[4], ARGV[1])
+  if lease and tonumber(lease) > tonumber(ARGV[5]) then
+    local holder = redis.call('HGET', KEYS[1], 'lease_holder')
+    if holder ~= ARGV[2] then return {'leased', holder} end
+  end
+else
+  if status == 'pending' then return {'not_pending', status} end
+  if status == new then return {'same_status', status} end
+end
+redis.call('HSET', KEYS[1], 'status', new, 'decided_by', ARGV[2], 'decided_at', ARGV[6], 'updated_at', ARGV[6],
+           'decision_note', ARGV[4])
+redis.call('HDEL', KEYS[1], 'lease_holder', 'lease_expires_at')
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+local from_index = {pending = KEYS[5], approved = KEYS[6], rejected = KEYS[7]}
+redis.call('ZREM', from_index[status], ARGV[1])
+redis.call('ZADD', from_index[new], 0, ARGV[1])
+local event = (mode == 'review') and 'decided' or 'overridden'
+redis.call('RPUSH', KEYS[2], cjson.encode({event = event, by = ARGV[2], at = ARGV[6], status = new, previous = status,
+                                           note = ARGV[4]}))
+return {'ok', status}
+"""
+
+# KEYS[1] comment hash, KEYS[2] its history, KEYS[3] leases
+# ARGV[1] id, ARGV[2] actor, ARGV[3] now ms, ARGV[4] now ISO
+# Returns {'ok', ''} or {error code, detail}: not_found, not_pending, not_leased, leased.
+RELEASE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'not_found', ''} end
+if status ~= 'pending' then return {'not_pending', status} end
+local lease = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if (not lease) or tonumber(lease) <= tonumber(ARGV[3]) then return {'not_leased', ''} end
+local holder = redis.call('HGET', KEYS[1], 'lease_holder')
+if holder ~= ARGV[2] then return {'leased', holder} end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease_holder', 'lease_expires_at')
+redis.call('RPUSH', KEYS[2], cjson.encode({event = 'released', by = ARGV[2], at = ARGV[4]}))
+return {'ok', ''}
+"""

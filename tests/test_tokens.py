@@ -1,0 +1,88 @@
+"""API tokens: hashed storage, verification, revocation and the `tokens` command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from service.errors import ConflictError, NotFoundError
+from service.storage import keys, tokens
+
+from .conftest import PROJECT_ROOT
+
+
+def test_created_token_verifies_and_only_its_hash_is_stored(redis_client):
+    token = tokens.create(redis_client, "awa", "moderator")
+    user = tokens.verify(redis_client, token)
+    assert (user["name"], user["role"]) == ("awa", "moderator")
+    secret = token.split(".", 1)[1]
+    for key in redis_client.keys("*"):
+        if redis_client.type(key) == "hash":
+            assert secret not in str(redis_client.hgetall(key))
+
+
+@pytest.mark.parametrize("bad", ["", "nope", "mod_abc.def", "mod_0123456789abcdef.wrongsecretwrongsecret"])
+def test_wrong_tokens_do_not_verify(redis_client, bad):
+    tokens.create(redis_client, "awa", "moderator")
+    assert tokens.verify(redis_client, bad) is None
+
+
+def test_a_token_with_the_right_id_and_a_wrong_secret_fails(redis_client):
+    token = tokens.create(redis_client, "awa", "moderator")
+    assert tokens.verify(redis_client, token[:-3] + "xyz") is None
+
+
+def test_one_token_per_name_unless_replaced(redis_client):
+    first = tokens.create(redis_client, "awa", "moderator")
+    with pytest.raises(ConflictError):
+        tokens.create(redis_client, "awa", "admin")
+    second = tokens.create(redis_client, "awa", "admin", replace=True)
+    assert tokens.verify(redis_client, first) is None
+    assert tokens.verify(redis_client, second)["role"] == "admin"
+
+
+def test_revoked_token_stops_working(redis_client):
+    token = tokens.create(redis_client, "awa", "moderator")
+    tokens.revoke(redis_client, "awa")
+    assert tokens.verify(redis_client, token) is None
+    assert redis_client.hlen(keys.token_names()) == 0
+    with pytest.raises(NotFoundError):
+        tokens.revoke(redis_client, "awa")
+
+
+@pytest.mark.parametrize(("name", "role"), [("awa", "boss"), ("a b", "moderator"), ("", "admin")])
+def test_bad_name_or_role_is_refused(redis_client, name, role):
+    with pytest.raises(ValueError):
+        tokens.create(redis_client, name, role)
+
+
+def run_cli(redis_server, *args):
+    env = {**os.environ, "MODERATION_REDIS_URL": redis_server.url}
+    return subprocess.run([sys.executable, "-m", "service", "tokens", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_prints_the_token_alone_on_stdout_and_lists_and_revokes(redis_server, redis_client):
+    created = run_cli(redis_server, "create", "--name", "awa", "--role", "admin")
+    assert created.returncode == 0
+    token = created.stdout.strip()
+    assert created.stdout == token + "\n"
+    assert "shown only once" in created.stderr
+    assert tokens.verify(redis_client, token)["role"] == "admin"
+    listed = run_cli(redis_server, "list")
+    assert listed.stdout.startswith("awa\tadmin\t")
+    assert token not in listed.stdout
+    assert run_cli(redis_server, "revoke", "awa").returncode == 0
+    assert tokens.verify(redis_client, token) is None
+
+
+def test_cli_errors_are_clear(redis_server, redis_client):
+    run_cli(redis_server, "create", "--name", "awa", "--role", "moderator")
+    again = run_cli(redis_server, "create", "--name", "awa", "--role", "moderator")
+    assert (again.returncode, again.stdout) == (2, "")
+    assert again.stderr.strip() == "error: 'awa' already has a token; revoke it first or use --replace"
+    missing = run_cli(redis_server, "revoke", "nobody")
+    assert missing.stderr.strip() == "error: 'nobody' has no token"
