@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask
 
-from .api import admin, auth, comments, health, model_info, problems, requestlog, review, score
+from .api import admin, auth, comments, health, model_info, problems, requestlog, review, score, security, web
 from .api.schemas import submission_fields
 from .config import Settings
 from .moderation.intake import effective_thresholds
@@ -58,12 +58,14 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
 
     problems.register(app)
     requestlog.register(app)
+    security.register(app)
     app.register_blueprint(comments.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(score.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(model_info.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(web.bp)
     logging.getLogger("service").info("started with model %s and settings %s", model.version,
                                       json.dumps(settings.masked()))
     return app

@@ -55,7 +55,8 @@ def _bearer_user() -> dict:
     return user
 
 
-def _session_user() -> dict | None:
+def session_user() -> dict | None:
+    """Return the signed-in user of a valid session (checking CSRF on unsafe methods), else None."""
     user = session.get("user")
     if not user:
         return None
@@ -73,7 +74,7 @@ def authenticate() -> dict:
     """Return the caller ({name, role, token_id}) or raise 401."""
     if "Authorization" in request.headers:
         return _bearer_user()
-    user = _session_user()
+    user = session_user()
     if user is None:
         raise AuthenticationError("Sign in, or send 'Authorization: Bearer TOKEN'.")
     return user
@@ -97,4 +98,4 @@ def optional_user() -> dict | None:
     """Return the caller if valid credentials were sent, None if none were; bad credentials still raise 401."""
     if "Authorization" in request.headers:
         return _bearer_user()
-    return session.get("user") and _session_user()
+    return session.get("user") and session_user()

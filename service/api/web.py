@@ -1,0 +1,78 @@
+"""The moderators' web page: sign in with a token, then work the queue and the decided lists."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from ..storage import tokens
+from ..storage.comments import page_by_status
+from . import runtime
+from .auth import session_user
+from .highlight import highlight
+from .views import moderator_view
+
+bp = Blueprint("web", __name__)
+TABS = ("queue", "rejected", "approved")
+PAGE_SIZE = 50
+
+
+@bp.app_template_filter("highlight")
+def highlight_filter(text, features):
+    """Jinja filter: the escaped text with score-moving words marked."""
+    return highlight(text or "", features or [])
+
+
+def csrf_token() -> str:
+    """Return this session's CSRF token, creating it on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _form_csrf_ok() -> bool:
+    sent = request.form.get("csrf_token", "")
+    return bool(session.get("csrf")) and hmac.compare_digest(sent.encode(), session["csrf"].encode())
+
+
+@bp.get("/review")
+def review():
+    """The review page, or the sign-in form when nobody is signed in."""
+    user = session_user()
+    if user is None:
+        return render_template("login.html", csrf_token=csrf_token(), error=session.pop("login_error", None))
+    tab = request.args.get("tab", "queue")
+    tab = tab if tab in TABS else "queue"
+    rt = runtime()
+    if tab == "queue":
+        records, _ = rt.queue.page(order="priority", limit=PAGE_SIZE)
+    else:
+        records, _ = page_by_status(rt.redis, tab, limit=PAGE_SIZE)
+    return render_template("review.html", tab=tab, user=user, items=[moderator_view(r) for r in records],
+                           counts=rt.queue.counts(), csrf_token=csrf_token())
+
+
+@bp.post("/review/login")
+def login():
+    """Check the token and open a session; failures go back to the form with a message."""
+    if not _form_csrf_ok():
+        session["login_error"] = "The form expired; please sign in again."
+        return redirect(url_for("web.review"), 303)
+    user = tokens.verify(runtime().redis, request.form.get("token", "").strip())
+    if user is None:
+        session["login_error"] = "This token is not valid."
+        return redirect(url_for("web.review"), 303)
+    session.clear()
+    session["user"] = user
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(url_for("web.review"), 303)
+
+
+@bp.post("/review/logout")
+def logout():
+    """Close the session."""
+    if _form_csrf_ok():
+        session.clear()
+    return redirect(url_for("web.review"), 303)

@@ -1,0 +1,129 @@
+// The review page: keyboard shortcuts, decisions, bulk actions and overrides.
+// Every text written into the page goes through textContent; never innerHTML.
+"use strict";
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const tab = document.body.dataset.tab;
+  const flash = document.getElementById("flash");
+  const help = document.getElementById("help");
+  const items = () => Array.from(document.querySelectorAll(".comment"));
+  let current = -1;
+
+  function say(message, kind) {
+    flash.textContent = message;
+    flash.className = "flash " + (kind || "info");
+  }
+
+  function focusItem(index) {
+    const list = items();
+    if (!list.length) return;
+    current = Math.max(0, Math.min(index, list.length - 1));
+    list.forEach((el, i) => el.classList.toggle("current", i === current));
+    list[current].focus({ preventScroll: true });
+    list[current].scrollIntoView({ block: "nearest" });
+  }
+
+  async function call(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.detail || response.statusText);
+    return data;
+  }
+
+  function markDone(el, status) {
+    el.classList.add("done");
+    el.querySelector(".state").textContent = status;
+    el.querySelectorAll("button, input").forEach((b) => { b.disabled = true; });
+  }
+
+  function decisionUrl(id) {
+    return tab === "queue" ? "/v1/review/" + id + "/decision" : "/v1/comments/" + id + "/decision";
+  }
+
+  async function decide(el, decision) {
+    if (!el || el.classList.contains("done") || el.classList.contains("locked")) return;
+    if (tab === "rejected" && decision !== "approve") return;
+    if (tab === "approved" && decision !== "reject") return;
+    try {
+      const record = await call(decisionUrl(el.dataset.id), { decision: decision });
+      markDone(el, record.status);
+      say((decision === "approve" ? "Approved " : "Rejected ") + "comment by " + record.comment.name, "info");
+      focusItem(items().indexOf(el) + 1);
+    } catch (error) {
+      say(error.message, "error");
+    }
+  }
+
+  async function bulk(decision) {
+    const chosen = items().filter((el) => el.querySelector(".select").checked && !el.classList.contains("done"));
+    if (!chosen.length) { say("Select comments first (x or the checkboxes).", "error"); return; }
+    let failed = 0;
+    if (tab === "queue") {
+      try {
+        const data = await call("/v1/review/decisions", {
+          decisions: chosen.map((el) => ({ id: el.dataset.id, decision: decision })),
+        });
+        data.results.forEach((result, i) => {
+          if (result.ok) markDone(chosen[i], result.status); else failed += 1;
+        });
+      } catch (error) { say(error.message, "error"); return; }
+    } else {
+      for (const el of chosen) {
+        try { markDone(el, (await call(decisionUrl(el.dataset.id), { decision: decision })).status); }
+        catch (error) { failed += 1; }
+      }
+    }
+    say((chosen.length - failed) + " done" + (failed ? ", " + failed + " refused (taken or already decided)" : ""),
+        failed ? "error" : "info");
+  }
+
+  async function claim() {
+    try {
+      const data = await call("/v1/review/claim", { limit: 10 });
+      say("Claimed " + data.claimed.length + " comments", "info");
+      window.location.reload();
+    } catch (error) { say(error.message, "error"); }
+  }
+
+  function toggleHelp(show) {
+    help.hidden = show === undefined ? !help.hidden : !show;
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const el = button.closest(".comment");
+    const action = button.dataset.action;
+    if (action === "approve" || action === "reject") {
+      if (el) { focusItem(items().indexOf(el)); decide(el, action); }
+    } else if (action === "bulk-approve") bulk("approve");
+    else if (action === "bulk-reject") bulk("reject");
+    else if (action === "claim") claim();
+    else if (action === "help") toggleHelp();
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.matches("input[type=text], input[type=password], textarea")) return;
+    const el = items()[current];
+    switch (event.key) {
+      case "j": focusItem(current + 1); break;
+      case "k": focusItem(current - 1); break;
+      case "a": decide(el, "approve"); break;
+      case "r": decide(el, "reject"); break;
+      case "x": if (el) { const box = el.querySelector(".select"); if (!box.disabled) box.checked = !box.checked; } break;
+      case "c": if (tab === "queue") claim(); break;
+      case "?": toggleHelp(); break;
+      case "Escape": toggleHelp(false); break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  focusItem(0);
+})();

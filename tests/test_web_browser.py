@@ -1,0 +1,185 @@
+"""The review page in real headless Chromium (Debian's package, driven by Playwright) against the real service."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from service import create_app
+from service.storage import tokens
+from service.storage.queue import ReviewQueue
+
+from .conftest import free_port
+from .test_api_review import make_comment
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PAYLOADS = [
+    '<script>window.__xss = "script"</script>',
+    '<img src=x onerror="window.__xss = \'img\'">',
+    '<a href="javascript:window.__xss=\'link\'">click</a>',
+    '"><svg onload="window.__xss=\'svg\'">',
+    "' onmouseover='window.__xss=1' x='",
+    "{{ 7*7 }} ${7*7} </p></li></ol><b>bold</b>",
+]
+
+
+@pytest.fixture(scope="module")
+def live_server(config):
+    """The real app served over HTTP on localhost from a background thread."""
+    app = create_app(config)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def sign_in(page, live_server, token: str) -> None:
+    page.goto(f"{live_server}/review")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    expect(page.locator("header.top")).to_contain_text("awa (moderator)")
+
+
+@pytest.fixture
+def token(redis_client) -> str:
+    return tokens.create(redis_client, "awa", "moderator")
+
+
+def status_of(redis_client, comment_id: str) -> str:
+    return redis_client.hget(f"mod:comment:{comment_id}", "status")
+
+
+def test_sign_in_sets_a_strict_session_cookie_and_a_bad_token_is_refused(page, live_server, token):
+    page.goto(f"{live_server}/review")
+    page.fill("#token", "mod_0123456789abcdef.wrongwrongwrongwrongwrong")
+    page.click("button[type=submit]")
+    expect(page.locator(".flash.error")).to_have_text("This token is not valid.")
+    sign_in(page, live_server, token)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "moderation_session")
+    assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (True, True, "Strict")
+    page.click("text=Sign out")
+    expect(page.locator("#token")).to_be_visible()
+
+
+def test_approve_and_reject_with_the_keyboard(page, live_server, token, redis_client):
+    first = make_comment(redis_client, 0.5, ms=1000)
+    second = make_comment(redis_client, 0.4, ms=2000)
+    sign_in(page, live_server, token)
+    expect(page.locator(".comment")).to_have_count(2)
+    page.keyboard.press("a")
+    expect(page.locator(f'.comment[data-id="{first}"] .state')).to_have_text("approved")
+    page.keyboard.press("k")
+    page.keyboard.press("j")
+    page.keyboard.press("r")
+    expect(page.locator(f'.comment[data-id="{second}"] .state')).to_have_text("rejected")
+    assert (status_of(redis_client, first), status_of(redis_client, second)) == ("approved", "rejected")
+    assert redis_client.hget(f"mod:comment:{first}", "decided_by") == "awa"
+
+
+def test_help_opens_with_question_mark(page, live_server, token, redis_client):
+    make_comment(redis_client, 0.5)
+    sign_in(page, live_server, token)
+    expect(page.locator("#help")).to_be_hidden()
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+
+
+def test_bulk_reject_of_selected_comments(page, live_server, token, redis_client):
+    ids = [make_comment(redis_client, s, ms=1000 + i) for i, s in enumerate((0.5, 0.45, 0.3))]
+    sign_in(page, live_server, token)
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.click("text=Reject selected")
+    expect(page.locator("#flash")).to_have_text("2 done")
+    assert [status_of(redis_client, i) for i in ids] == ["rejected", "rejected", "pending"]
+
+
+def test_a_comment_leased_to_someone_else_cannot_be_decided(page, live_server, token, redis_client):
+    comment_id = make_comment(redis_client, 0.5)
+    ReviewQueue(redis_client).claim("binta", 1)
+    sign_in(page, live_server, token)
+    expect(page.locator(".comment .lease")).to_contain_text("Being reviewed by binta")
+    page.keyboard.press("a")
+    assert status_of(redis_client, comment_id) == "pending"
+
+
+def test_claim_button_leases_comments_to_me(page, live_server, token, redis_client):
+    make_comment(redis_client, 0.5)
+    sign_in(page, live_server, token)
+    page.click("text=Claim next 10")
+    expect(page.locator(".comment .lease")).to_contain_text("Yours until")
+
+
+def test_override_from_the_auto_rejected_tab(page, live_server, token, redis_client):
+    comment_id = make_comment(redis_client, 0.97, status="rejected")
+    sign_in(page, live_server, token)
+    page.click("text=Auto-rejected")
+    expect(page.locator(".comment")).to_have_count(1)
+    page.keyboard.press("a")
+    expect(page.locator(".comment .state")).to_have_text("approved")
+    assert status_of(redis_client, comment_id) == "approved"
+    assert redis_client.zrange("mod:status:approved", 0, -1) == [comment_id]
+
+
+def test_hostile_comments_show_as_text_and_execute_nothing(page, live_server, token, client, redis_client):
+    for i, payload in enumerate(PAYLOADS):
+        response = client.post("/v1/comments", json={"name": payload[:200], "email": f"x{i}@example.com",
+                                                      "text": f"{payload} check out http://x.example.com",
+                                                      "article_url": "https://journal.example.sn/a?x=\"><script>"})
+        assert response.status_code == 201
+    sign_in(page, live_server, token)
+    shown_texts = []
+    for tab in ("queue", "rejected", "approved"):
+        response = page.goto(f"{live_server}/review?tab={tab}")
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        for comment in page.locator(".comment").all():
+            comment.hover()
+            comment.locator(".text").hover()
+        shown_texts += page.locator(".comment .text").all_inner_texts()
+        assert page.locator(".comment script, .comment img, .comment svg, .comment b").count() == 0
+        assert page.evaluate("window.__xss") is None
+    assert page.dialogs == []
+    for payload in PAYLOADS:
+        assert any(text.startswith(payload) for text in shown_texts), f"{payload!r} is shown literally"
+
+
+def test_usable_on_a_phone_sized_screen(browser, live_server, token, redis_client, tmp_path):
+    make_comment(redis_client, 0.5)
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_server, token)
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    expect(page.locator(".comment button[data-action=approve]")).to_be_visible()
+    page.screenshot(path=tmp_path / "phone.png")
+    assert (tmp_path / "phone.png").read_bytes()[:4] == b"\x89PNG"
+    context.close()
