@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask
 
-from .api import admin, auth, comments, health, model_info, problems, requestlog, review, score, security, web
+from .api import admin, auth, comments, health, model_info, openapi, problems, requestlog, review, score, security, web
 from .api.schemas import submission_fields
 from .config import Settings
 from .moderation.intake import effective_thresholds
@@ -66,6 +66,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(model_info.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(openapi.bp)
     logging.getLogger("service").info("started with model %s and settings %s", model.version,
                                       json.dumps(settings.masked()))
     return app
