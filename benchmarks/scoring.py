@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from model_training.data import load_corpora  # noqa: E402
 from service.config import DEFAULT_MODELS_DIR  # noqa: E402
-from service.moderation.model import load_model, resolve_model_dir  # noqa: E402
+from model_training.artifact import resolve_model_dir  # noqa: E402
+from service.moderation.model import load_model  # noqa: E402
 
 
 def rss_mb() -> float:

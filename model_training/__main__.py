@@ -1,17 +1,21 @@
-"""Command line for data scientists: `python -m model_training train|evaluate ...`."""
+"""Command line for data scientists: train, evaluate, export-labels, promote, rollback, shadow."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import redis
 
+from . import registry
 from .data import FORMATS, deduplicate, load_corpora
 from .errors import TrainingError
 from .evaluate import evaluate, log
+from .labels import export_lines, parse_since
 from .report import write_report
 from .train import Targets, train
 
@@ -53,6 +57,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, type=Path, help="model directory (its params and thresholds are used)")
     data_options(p)
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline and cross-source comparisons")
+
+    redis_help = "Redis URL (default: MODERATION_REDIS_URL, else the embedded server of `make run`)"
+    p = commands.add_parser("export-labels", help="write the moderators' decisions as labelled JSONL")
+    p.add_argument("--out", required=True, type=Path, help="output file ('-' for stdout)")
+    p.add_argument("--since", help="only decisions made at or after this ISO 8601 date or time")
+    p.add_argument("--redis-url", help=redis_help)
+
+    p = commands.add_parser("promote", help="verify a model and make it the active one for every running instance")
+    p.add_argument("model_dir", type=Path, help="model directory written by train")
+    p.add_argument("--models-root", type=Path, help="directory the instances load models from (default: "
+                                                    "MODERATION_MODELS_ROOT, else ./models)")
+    p.add_argument("--redis-url", help=redis_help)
+
+    p = commands.add_parser("rollback", help="make the previously active model active again")
+    p.add_argument("--redis-url", help=redis_help)
+
+    p = commands.add_parser("shadow", help="score every submission with a candidate model too, without using it")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("model_dir", type=Path, nargs="?", help="model directory written by train")
+    target.add_argument("--clear", action="store_true", help="stop shadow scoring")
+    p.add_argument("--models-root", type=Path, help="directory the instances load models from")
+    p.add_argument("--redis-url", help=redis_help)
     return parser
 
 
@@ -70,6 +96,42 @@ def run_evaluate(args) -> Path:
     return write_report(report, np.asarray(corpus.labels), oof, args.out)
 
 
+def run_registry_command(args) -> None:
+    """export-labels, promote, rollback and shadow: the commands that talk to the service's Redis."""
+    client = registry.connect(args.redis_url)
+    actor = f"{getpass.getuser()} (cli)"
+    if args.command == "export-labels":
+        try:
+            since = parse_since(args.since)
+        except ValueError:
+            raise TrainingError(f"--since {args.since!r} is not an ISO 8601 date or time") from None
+        out = sys.stdout if str(args.out) == "-" else args.out.open("w", encoding="utf-8")
+        count = 0
+        try:
+            for line in export_lines(client, since):
+                out.write(line)
+                count += 1
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        log(f"exported {count} labels")
+    elif args.command == "promote":
+        record = registry.promote(client, args.model_dir, actor, args.models_root)
+        log(f"model {record['version']} is now active; running instances switch within seconds")
+        print(record["version"])
+    elif args.command == "rollback":
+        record = registry.rollback(client, actor)
+        log(f"rolled back: model {record['version']} is active again")
+        print(record["version"])
+    elif args.command == "shadow" and args.clear:
+        registry.clear_shadow(client)
+        log("shadow scoring stopped")
+    elif args.command == "shadow":
+        record = registry.set_shadow(client, args.model_dir, actor, args.models_root)
+        log(f"model {record['version']} now scores every submission in shadow")
+        print(record["version"])
+
+
 def main(argv=None) -> int:
     """Run one sub-command; report user errors on stderr with exit status 2."""
     args = build_parser().parse_args(argv)
@@ -83,8 +145,13 @@ def main(argv=None) -> int:
             print(out_dir)
         elif args.command == "evaluate":
             print(run_evaluate(args))
+        else:
+            run_registry_command(args)
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        print(f"error: cannot reach Redis ({exc}); start `make run` or set MODERATION_REDIS_URL", file=sys.stderr)
         return 2
     return 0
 

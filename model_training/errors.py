@@ -11,3 +11,7 @@ class DataFormatError(TrainingError):
 
 class ThresholdError(TrainingError):
     """No pair of thresholds meets the requested precision and recall targets."""
+
+
+class ArtifactError(TrainingError):
+    """A model directory is missing, malformed or fails its integrity check."""

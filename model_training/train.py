@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
 from collections import Counter
@@ -16,15 +15,13 @@ import scipy
 import sklearn
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
+from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
 from .data import Corpus, deduplicate, fold_groups
 from .errors import ThresholdError, TrainingError
 from .evaluate import cross_validate, evaluate, log
 from .features import FEATURES_VERSION, build_pipeline, detect_language, normalize_text
 from .report import write_report
 
-MODEL_FORMAT = 1
-ARTIFACT_NAME = "model.joblib"
-METADATA_NAME = "metadata.json"
 REPORT_DIR = "report"
 # min_df is searched for both vectorizers together.
 SEARCH_GRID = [{"clf__C": [3.0, 10.0, 30.0], "features__word__min_df": [m], "features__char__min_df": [m]}
@@ -81,15 +78,6 @@ def choose_thresholds(labels: np.ndarray, scores: np.ndarray, targets: Targets) 
             "ham_rejected_share": round(float(((labels == 0) & rejected).sum() / (labels == 0).sum()), 4),
         },
     }
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def environment() -> dict:

@@ -59,6 +59,7 @@ def main(out: Path) -> None:
                 page.goto(f"http://localhost:{port}/review")
                 page.fill("#token", token)
                 page.click("button[type=submit]")
+                page.wait_for_selector("body[data-ready]")
                 page.click("text=Claim next 10")
                 page.wait_for_selector(".lease")
                 page.keyboard.press("j")

@@ -10,8 +10,7 @@ from flask import Flask
 from .api import admin, auth, comments, health, model_info, openapi, problems, requestlog, review, score, security, web
 from .api.schemas import submission_fields
 from .config import Settings
-from .moderation.intake import effective_thresholds
-from .moderation.model import load_model
+from .moderation.registry import ModelManager
 from .runtime import Runtime
 from .storage.client import connect
 from .storage.queue import ReviewQueue
@@ -39,18 +38,20 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     else:
         settings = Settings.from_env(**(test_config or {}))
     configure_logging(settings.log_level)
-    model = load_model(settings.model_dir)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     client = connect(settings.redis_url, timeout=settings.redis_timeout)
+    models = ModelManager(client, model_dir=settings.model_dir, models_root=settings.models_root,
+                          approve_below=settings.approve_below, reject_at=settings.reject_at,
+                          poll_seconds=settings.model_poll_seconds, redis_url=settings.redis_url)
     app.extensions["moderation"] = Runtime(
         settings=settings,
         redis=client,
-        model=model,
-        thresholds=effective_thresholds(model, settings.approve_below, settings.reject_at),
+        models=models,
         submission_fields=submission_fields(check_dns=settings.email_check_dns),
-        queue=ReviewQueue(client, lease_seconds=settings.lease_seconds),
+        queue=ReviewQueue(client, lease_seconds=settings.lease_seconds,
+                          keep_rejected_days=settings.keep_rejected_days),
     )
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_SECURE=settings.cookie_secure, SESSION_COOKIE_NAME="moderation_session")
@@ -67,6 +68,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
-    logging.getLogger("service").info("started with model %s and settings %s", model.version,
+    app.before_request(models.ensure_watcher)
+    logging.getLogger("service").info("started with model %s and settings %s", models.state.active.version,
                                       json.dumps(settings.masked()))
     return app

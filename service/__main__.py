@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+
+from model_training import registry
 
 from . import configure_logging
 from .config import Settings
 from .errors import ModerationError
+from .moderation.shadow import shadow_report
 from .serve import serve
 from .storage import tokens
 from .storage.client import connect, ping
@@ -25,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=tokens.ROLES)
     create.add_argument("--replace", action="store_true", help="replace the person's existing token")
     token_commands.add_parser("list", help="list names, roles and creation times")
+    shadow = commands.add_parser("shadow-report", help="compare the shadow model with the active one and the labels")
+    shadow.add_argument("--version", help="shadow model version (default: the current shadow model)")
     revoke = token_commands.add_parser("revoke", help="delete a person's token")
     revoke.add_argument("name")
     return parser
@@ -51,6 +57,18 @@ def run_tokens(args, settings: Settings) -> int:
     return 0
 
 
+def run_shadow_report(args, settings: Settings) -> int:
+    """Print the shadow report as JSON."""
+    client = connect(settings.redis_url, timeout=max(settings.redis_timeout, 2.0))
+    ping(client)
+    version = args.version or (registry.read(client, registry.SHADOW_KEY) or {}).get("version")
+    if not version:
+        print("error: no shadow model is set; pass --version", file=sys.stderr)
+        return 2
+    print(json.dumps(shadow_report(client, version), indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     """Run one sub-command; configuration and storage errors are reported on stderr with status 2."""
     args = build_parser().parse_args(argv)
@@ -61,6 +79,8 @@ def main(argv=None) -> int:
             return serve(settings)
         if args.command == "tokens":
             return run_tokens(args, settings)
+        if args.command == "shadow-report":
+            return run_shadow_report(args, settings)
     except ModerationError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2

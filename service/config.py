@@ -35,6 +35,10 @@ class Settings:
     redis_fsync: str = "everysec"
     email_check_dns: bool = False
     log_level: str = "INFO"
+    models_root: Path = DEFAULT_MODELS_DIR
+    model_poll_seconds: float = 5.0
+    keep_rejected_days: int = 30
+    keep_personal_days: int = 90
     lease_seconds: int = 600
     secret_key: str | None = None
     cookie_secure: bool = True
@@ -48,7 +52,8 @@ class Settings:
         values = dict(
             redis_url=redis_url or f"unix://{data_dir / 'redis.sock'}",
             embedded_redis=not redis_url,
-            model_dir=Path(env.get("MODERATION_MODEL_DIR") or DEFAULT_MODELS_DIR).resolve(),
+            model_dir=Path(env.get("MODERATION_MODEL_DIR") or env.get("MODERATION_MODELS_ROOT")
+                           or DEFAULT_MODELS_DIR).resolve(),
             data_dir=data_dir,
             approve_below=_float(env, "MODERATION_APPROVE_BELOW"),
             reject_at=_float(env, "MODERATION_REJECT_AT"),
@@ -61,6 +66,10 @@ class Settings:
             redis_fsync=env.get("MODERATION_REDIS_FSYNC") or "everysec",
             email_check_dns=_bool(env, "MODERATION_EMAIL_CHECK_DNS"),
             log_level=(env.get("MODERATION_LOG_LEVEL") or "INFO").upper(),
+            models_root=Path(env.get("MODERATION_MODELS_ROOT") or DEFAULT_MODELS_DIR).resolve(),
+            model_poll_seconds=_float(env, "MODERATION_MODEL_POLL_SECONDS", 5.0),
+            keep_rejected_days=_int(env, "MODERATION_RETAIN_REJECTED_DAYS", 30, 0, 3650),
+            keep_personal_days=_int(env, "MODERATION_RETAIN_PERSONAL_DAYS", 90, 0, 3650),
             lease_seconds=_int(env, "MODERATION_LEASE_SECONDS", 600, 1, 24 * 3600),
             secret_key=env.get("MODERATION_SECRET_KEY") or None,
             cookie_secure=_bool(env, "MODERATION_COOKIE_SECURE", default=True),
@@ -84,6 +93,8 @@ class Settings:
             raise ConfigError("MODERATION_REDIS_TIMEOUT must be between 0 and 60 seconds")
         if self.redis_fsync not in FSYNC_POLICIES:
             raise ConfigError(f"MODERATION_REDIS_FSYNC must be one of {', '.join(FSYNC_POLICIES)}")
+        if self.model_poll_seconds is None or not 0.1 <= self.model_poll_seconds <= 3600:
+            raise ConfigError("MODERATION_MODEL_POLL_SECONDS must be between 0.1 and 3600")
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ConfigError("MODERATION_SECRET_KEY must be at least 32 characters")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -7,18 +7,16 @@ from dataclasses import dataclass
 import redis
 
 from .config import Settings
-from .moderation.model import LoadedModel
-from .moderation.policy import Thresholds
+from .moderation.registry import ModelManager
 from .storage.queue import ReviewQueue
 
 
 @dataclass
 class Runtime:
-    """Settings, the Redis client, the loaded model and the thresholds in force."""
+    """Settings, the Redis client, the models in force, the submission schema and the review queue."""
 
     settings: Settings
     redis: redis.Redis
-    model: LoadedModel
-    thresholds: Thresholds
+    models: ModelManager
     submission_fields: tuple
     queue: ReviewQueue

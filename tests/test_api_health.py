@@ -14,7 +14,7 @@ def test_healthz_answers_while_the_process_is_up(client):
 def test_readyz_reports_model_version_when_redis_answers(client, app):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ready", "model_version": app.extensions["moderation"].model.version}
+    assert response.get_json() == {"status": "ready", "model_version": app.extensions["moderation"].models.state.active.version}
 
 
 def test_unreachable_redis_gives_503_with_retry_after_not_a_fake_success(config):

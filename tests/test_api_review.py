@@ -260,7 +260,8 @@ def test_moderators_see_personal_data_the_public_does_not(client, moderator, red
 def test_model_endpoint_describes_the_active_model(client, moderator, app):
     body = client.get("/v1/model", headers=moderator).get_json()
     rt = app.extensions["moderation"]
-    assert body["version"] == rt.model.version
-    assert body["thresholds"] == {"approve_below": rt.thresholds.approve_below, "reject_at": rt.thresholds.reject_at}
+    assert body["version"] == rt.models.state.active.version
+    thresholds = rt.models.state.thresholds
+    assert body["thresholds"] == {"approve_below": thresholds.approve_below, "reject_at": thresholds.reject_at}
     assert body["known_languages"] == ["en"]
     assert body["metrics"]["leave_one_video_out"]["roc_auc"] >= 0.99

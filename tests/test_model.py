@@ -9,7 +9,8 @@ import pytest
 
 from service.config import DEFAULT_MODELS_DIR
 from service.errors import ModelError
-from service.moderation.model import load_model, resolve_model_dir
+from model_training.artifact import resolve_model_dir
+from service.moderation.model import load_model
 
 
 @pytest.fixture
@@ -35,8 +36,8 @@ def test_active_pointer_cannot_escape_the_models_directory(tmp_path, model_copy)
     inner = tmp_path / "inner"
     inner.mkdir()
     (inner / "ACTIVE").write_text(f"../{model_copy.name}")
-    with pytest.raises(ModelError, match="not a model directory inside"):
-        resolve_model_dir(inner)
+    with pytest.raises(ModelError, match="is not a model directory inside"):
+        load_model(inner)
 
 
 def test_tampered_artifact_is_refused_before_unpickling(model_copy):

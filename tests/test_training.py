@@ -10,7 +10,8 @@ import pytest
 from model_training.__main__ import main
 from model_training.data import load_file
 from model_training.errors import DataFormatError
-from model_training.train import Targets, choose_thresholds, sha256_file
+from model_training.artifact import sha256_file
+from model_training.train import Targets, choose_thresholds
 from service.moderation.model import load_model
 
 

@@ -21,7 +21,7 @@ def submit(client, text: str, **extra) -> dict:
 
 
 def test_shipped_model_knows_english_but_not_french(app):
-    assert app.extensions["moderation"].model.known_languages == frozenset({"en"})
+    assert app.extensions["moderation"].models.state.active.known_languages == frozenset({"en"})
 
 
 def test_french_ham_is_never_auto_rejected(client):
@@ -35,7 +35,7 @@ def test_french_spam_goes_to_review_with_the_reason(client, app, text):
     body = submit(client, text)
     assert body["status"] == "pending"
     codes = [r["code"] for r in body["reasons"]]
-    if body["score"] >= app.extensions["moderation"].thresholds.reject_at:
+    if body["score"] >= app.extensions["moderation"].models.state.thresholds.reject_at:
         assert codes[0] == "model_score_high" and "unfamiliar_language" in codes
     else:
         assert codes == ["model_score_uncertain"]

@@ -65,6 +65,7 @@ def sign_in(page, live_server, token: str) -> None:
     page.fill("#token", token)
     page.click("button[type=submit]")
     expect(page.locator("header.top")).to_contain_text("awa (moderator)")
+    page.wait_for_selector("body[data-ready]")
 
 
 @pytest.fixture
@@ -145,6 +146,7 @@ def test_override_from_the_auto_rejected_tab(page, live_server, token, redis_cli
     sign_in(page, live_server, token)
     page.click("text=Auto-rejected")
     expect(page.locator(".comment")).to_have_count(1)
+    page.wait_for_selector("body[data-ready]")
     page.keyboard.press("a")
     expect(page.locator(".comment .state")).to_have_text("approved")
     assert status_of(redis_client, comment_id) == "approved"

@@ -1,12 +1,19 @@
-"""Admin endpoints: people's tokens."""
+"""Admin endpoints: people's tokens, model promotion and rollback, shadow scoring, labels."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, g, request, stream_with_context
 
+from model_training import registry
+from model_training.errors import ArtifactError
+from model_training.labels import export_lines, parse_since
+
+from ..errors import ConflictError, NotFoundError, ValidationError
+from ..moderation.shadow import shadow_report
 from ..storage import tokens
 from . import runtime
 from .auth import require
+from .bodies import read_json_object
 
 bp = Blueprint("admin", __name__)
 
@@ -24,3 +31,78 @@ def revoke_token(name: str):
     """Revoke a person's token at once, on every instance."""
     tokens.revoke(runtime().redis, name)
     return "", 204
+
+
+def _version_from_body() -> str:
+    body = read_json_object()
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, str) or not version or "/" in version or version.startswith("."):
+        raise ValidationError([{"field": "version", "message": "must name a model directory in the models root"}])
+    return version
+
+
+def _registry_call(action):
+    try:
+        return action()
+    except ArtifactError as exc:
+        raise ConflictError(str(exc)) from exc
+
+
+@bp.post("/v1/admin/model")
+@require("admin")
+def promote_model():
+    """Verify a model of the models root and make it active on every instance."""
+    rt = runtime()
+    version = _version_from_body()
+    root = rt.settings.models_root
+    record = _registry_call(lambda: registry.promote(rt.redis, root / version, g.user["name"], root))
+    return record
+
+
+@bp.post("/v1/admin/model/rollback")
+@require("admin")
+def rollback_model():
+    """Make the previously active model active again."""
+    rt = runtime()
+    return _registry_call(lambda: registry.rollback(rt.redis, g.user["name"]))
+
+
+@bp.put("/v1/admin/shadow")
+@require("admin")
+def set_shadow():
+    """Have every instance also score with a candidate model, without affecting decisions."""
+    rt = runtime()
+    version = _version_from_body()
+    root = rt.settings.models_root
+    return _registry_call(lambda: registry.set_shadow(rt.redis, root / version, g.user["name"], root))
+
+
+@bp.delete("/v1/admin/shadow")
+@require("admin")
+def clear_shadow():
+    """Stop shadow scoring."""
+    registry.clear_shadow(runtime().redis)
+    return "", 204
+
+
+@bp.get("/v1/admin/shadow")
+@require("admin")
+def shadow():
+    """The shadow report of a version (default: the current shadow model)."""
+    rt = runtime()
+    version = request.args.get("version") or (registry.read(rt.redis, registry.SHADOW_KEY) or {}).get("version")
+    if not version:
+        raise NotFoundError("No shadow model is set; pass ?version= to see an earlier one.")
+    return shadow_report(rt.redis, version)
+
+
+@bp.get("/v1/labels")
+@require("admin")
+def labels():
+    """Stream the moderators' decisions as JSONL, one label per line, oldest first."""
+    try:
+        since = parse_since(request.args.get("since"))
+    except ValueError:
+        raise ValidationError([{"field": "since", "message": "must be an ISO 8601 date or date-time"}]) from None
+    client = runtime().redis
+    return Response(stream_with_context(export_lines(client, since)), mimetype="application/x-ndjson")

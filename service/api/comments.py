@@ -35,7 +35,8 @@ def submit_comment():
     """Validate, score, decide and store a comment; answer 201 with the decision."""
     rt = runtime()
     submission = validate_submission(read_fields(), rt.submission_fields)
-    record = intake.submit(rt.redis, rt.model, rt.thresholds, submission)
+    record = intake.submit(rt.redis, rt.models.state, submission,
+                           keep_rejected_ms=rt.settings.keep_rejected_days * 86_400_000)
     g.log_fields = {"comment_id": record["id"], "decision": record["status"], "score": record["score"],
                     "model_version": record["model_version"]}
     body = {k: record[k] for k in ("id", "status", "score", "model_version", "reasons")}

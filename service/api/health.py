@@ -25,4 +25,4 @@ def readyz():
         ping(rt.redis)
     except StorageUnavailableError as exc:
         raise NotReadyError(f"Not ready: {exc.detail}") from exc
-    return {"status": "ready", "model_version": rt.model.version}
+    return {"status": "ready", "model_version": rt.models.state.active.version}

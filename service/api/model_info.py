@@ -14,15 +14,16 @@ bp = Blueprint("model_info", __name__)
 @require("moderator")
 def active_model():
     """Describe the model this instance scores with, and the thresholds in force."""
-    rt = runtime()
-    metadata = rt.model.metadata
+    state = runtime().models.state
+    metadata = state.active.metadata
     return {
-        "version": rt.model.version,
+        "version": state.active.version,
         "created_at": metadata["created_at"],
         "features_version": metadata["features_version"],
-        "thresholds": {"approve_below": rt.thresholds.approve_below, "reject_at": rt.thresholds.reject_at},
+        "thresholds": {"approve_below": state.thresholds.approve_below, "reject_at": state.thresholds.reject_at},
         "model_thresholds": metadata["thresholds"],
-        "known_languages": sorted(rt.model.known_languages or []),
+        "known_languages": sorted(state.active.known_languages or []),
+        "shadow": state.shadow.version if state.shadow else None,
         "params": metadata.get("params", {}),
         "metrics": metadata.get("metrics", {}),
         "data": metadata.get("data", {}),

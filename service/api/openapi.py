@@ -50,6 +50,8 @@ def _comment_record(fields) -> dict:
             "comment": {"type": "object", "description": "The submitted fields; e-mail, IP and user agent for "
                                                          "moderators only"},
             "decision_note": STRING_OR_NULL,
+            "shadow": {"type": ["object", "null"], "description": "The shadow model's verdict (moderators)",
+                       "properties": {"version": {"type": "string"}, "score": {"type": "number"}, "status": STATUS}},
             "lease": {"type": ["object", "null"], "properties": {"holder": {"type": "string"},
                                                                  "expires_at": {"type": "string"}}},
             "history": {"type": "array", "items": {"type": "object", "required": ["event"],
@@ -152,6 +154,29 @@ def build_document(fields, model_version: str) -> dict:
             "summary": "Revoke a person's token (admins)", "operationId": "revokeToken", "security": MODERATOR,
             "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"204": {"description": "Revoked"}, **_problems(401, 403, 404, 503)}}},
+        "/v1/admin/model": {"post": {
+            "summary": "Verify a model of the models root and make it active on every instance (admins)",
+            "operationId": "promoteModel", "security": MODERATOR, "requestBody": _body("VersionRequest"),
+            "responses": {"200": _json("RegistryRecord"), **_problems(400, 401, 403, 409, 415, 422, 503)}}},
+        "/v1/admin/model/rollback": {"post": {
+            "summary": "Make the previously active model active again (admins)", "operationId": "rollbackModel",
+            "security": MODERATOR, "responses": {"200": _json("RegistryRecord"), **_problems(401, 403, 409, 503)}}},
+        "/v1/admin/shadow": {
+            "get": {"summary": "Shadow report: agreement, differences, both against the labels (admins)",
+                    "operationId": "shadowReport", "security": MODERATOR,
+                    "parameters": [{"name": "version", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": _json("ShadowReport"), **_problems(401, 403, 404, 503)}},
+            "put": {"summary": "Score every submission with a candidate model too (admins)", "operationId": "setShadow",
+                    "security": MODERATOR, "requestBody": _body("VersionRequest"),
+                    "responses": {"200": _json("RegistryRecord"), **_problems(400, 401, 403, 409, 415, 422, 503)}},
+            "delete": {"summary": "Stop shadow scoring (admins)", "operationId": "clearShadow", "security": MODERATOR,
+                       "responses": {"204": {"description": "Stopped"}, **_problems(401, 403, 503)}}},
+        "/v1/labels": {"get": {
+            "summary": "The moderators' decisions as labelled JSONL, streamed (admins)", "operationId": "labels",
+            "security": MODERATOR, "parameters": [{"name": "since", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "One label object per line",
+                                  "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Label"}}}},
+                          **_problems(401, 403, 422, 503)}}},
         "/healthz": {"get": {"summary": "Process alive", "operationId": "healthz",
                              "responses": {"200": _json("Health")}}},
         "/readyz": {"get": {"summary": "Redis reachable and model loaded", "operationId": "readyz",
@@ -219,6 +244,21 @@ def build_document(fields, model_version: str) -> dict:
         "TokenList": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": {
             "type": "object", "properties": {"name": {"type": "string"}, "role": {"enum": ["moderator", "admin"]},
                                              "created_at": {"type": "string"}}}}}},
+        "VersionRequest": {"type": "object", "required": ["version"], "properties": {"version": {"type": "string"}}},
+        "RegistryRecord": {"type": "object", "required": ["version", "sha256", "by", "at"], "properties": {
+            "version": {"type": "string"}, "sha256": {"type": "string"}, "by": {"type": "string"},
+            "at": {"type": "string"}}},
+        "ShadowReport": {"type": "object", "required": ["version", "compared", "agreement", "differences",
+                                                        "against_labels"], "properties": {
+            "version": {"type": "string"}, "compared": {"type": "integer"}, "agreement": {"type": ["number", "null"]},
+            "transitions": {"type": "object"}, "differences": {"type": "array"},
+            "differences_total": {"type": "integer"}, "against_labels": {"type": "object"}}},
+        "Label": {"type": "object", "required": ["text", "label", "decided_by", "decided_at", "model_version", "score"],
+                  "properties": {"comment_id": {"type": "string"}, "text": {"type": "string"},
+                                 "label": {"enum": [0, 1]}, "lang": STRING_OR_NULL, "decided_by": {"type": "string"},
+                                 "decided_at": {"type": "string"}, "model_version": {"type": "string"},
+                                 "score": {"type": "number"}, "previous_status": {"type": "string"},
+                                 "revisions": {"type": ["array", "null"]}}},
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"},
                                                                             "model_version": {"type": "string"}}},
     }
@@ -244,4 +284,4 @@ def build_document(fields, model_version: str) -> dict:
 def openapi_document():
     """Serve the OpenAPI document."""
     rt = runtime()
-    return build_document(rt.submission_fields, rt.model.version)
+    return build_document(rt.submission_fields, rt.models.state.active.version)

@@ -37,9 +37,10 @@ def score_comments():
     """Answer the decision each comment would get, in order, with reasons and features."""
     rt = runtime()
     submissions = validate_batch(read_json_object(), rt.submission_fields)
+    state = rt.models.state
     results = []
     for submission in submissions:
-        result = intake.assess(rt.model, rt.thresholds, submission)
+        result = intake.assess(state.active, state.thresholds, submission)
         results.append({
             "score": round(result.score.probability, 6),
             "decision": result.decision.status,
@@ -47,4 +48,4 @@ def score_comments():
             "reasons": result.decision.reasons,
             "features": result.score.top_features(intake.FEATURES_SHOWN),
         })
-    return {"model_version": rt.model.version, "results": results}
+    return {"model_version": state.active.version, "results": results}

@@ -36,6 +36,7 @@ def moderator_view(record: dict) -> dict:
     view = public_view(record)
     view["comment"] = dict(record["submission"])
     view["decision_note"] = record.get("decision_note") or None
+    view["shadow"] = record.get("shadow")
     view["lease"] = ({"holder": record["lease_holder"], "expires_at": record["lease_expires_at"]}
                      if record.get("lease_holder") else None)
     return view

@@ -10,18 +10,10 @@ from model_training.features import UNDETERMINED, detect_language
 from ..storage import comments
 from .model import LoadedModel
 from .policy import Decision, Thresholds, decide
+from .registry import ModelState
 from .scorer import Score
 
 FEATURES_SHOWN = 8
-
-
-def effective_thresholds(model: LoadedModel, approve_below: float | None, reject_at: float | None) -> Thresholds:
-    """Return the model's thresholds, each overridden by the setting when one is given."""
-    own = model.thresholds
-    return Thresholds(
-        approve_below=own["approve_below"] if approve_below is None else approve_below,
-        reject_at=own["reject_at"] if reject_at is None else reject_at,
-    )
 
 
 def language_of(score: Score, declared: str | None) -> str:
@@ -43,7 +35,7 @@ class Assessment:
 
 def assess(model: LoadedModel, thresholds: Thresholds, submission: dict) -> Assessment:
     """Score a validated submission and decide its status."""
-    score = model.scorer.score(submission["text"])
+    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN)
     language = language_of(score, submission.get("lang"))
     decision = decide(score, thresholds, language=language, known_languages=model.known_languages)
     return Assessment(score, decision, language)
@@ -54,15 +46,16 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def submit(client, model: LoadedModel, thresholds: Thresholds, submission: dict) -> dict:
-    """Score, decide and store one validated submission; return the stored record."""
-    result = assess(model, thresholds, submission)
+def submit(client, state: ModelState, submission: dict, *, keep_rejected_ms: int = 0) -> dict:
+    """Score, decide and store one validated submission (and its shadow verdict); return the stored record."""
+    result = assess(state.active, state.thresholds, submission)
     now = utc_now()
     record = {
         "id": comments.new_comment_id(),
         "status": result.decision.status,
+        "auto_status": result.decision.status,
         "score": round(result.score.probability, 6),
-        "model_version": model.version,
+        "model_version": state.active.version,
         "language": result.language,
         "reasons": result.decision.reasons,
         "features": result.score.top_features(FEATURES_SHOWN),
@@ -70,7 +63,13 @@ def submit(client, model: LoadedModel, thresholds: Thresholds, submission: dict)
         "created_at": now,
         "updated_at": now,
     }
+    shadow = None
+    if state.shadow is not None:
+        verdict = assess(state.shadow, state.shadow_thresholds, submission)
+        shadow = {"version": state.shadow.version, "score": round(verdict.score.probability, 6),
+                  "status": verdict.decision.status, "active_score": record["score"], "active_status": record["status"]}
+        record["shadow"] = {k: shadow[k] for k in ("version", "score", "status")}
     event = {"at": now, "event": "created", "by": "system", "status": record["status"],
-             "score": record["score"], "model_version": model.version}
-    comments.save_new(client, record, event)
+             "score": record["score"], "model_version": state.active.version}
+    comments.save_new(client, record, event, keep_rejected_ms=keep_rejected_ms, shadow=shadow)
     return record

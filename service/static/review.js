@@ -126,4 +126,5 @@
   });
 
   focusItem(0);
+  document.body.dataset.ready = "1";  // lets tests and scripts wait until the shortcuts work
 })();

@@ -25,11 +25,13 @@ def review_priority(score: float) -> float:
     return round(abs(score - 0.5), 6)
 
 
-def save_new(client, record: dict, event: dict) -> None:
+def save_new(client, record: dict, event: dict, *, keep_rejected_ms: int = 0, shadow: dict | None = None) -> None:
     """Store a new comment, its first history event, its status index and (if pending) its queue entry.
 
     One MULTI/EXEC round trip: either all of it is stored or none of it.
-    `record` values that are not strings are stored as JSON.
+    `record` values that are not strings are stored as JSON. A rejected
+    comment expires after `keep_rejected_ms` (0: never). `shadow`, the shadow
+    model's verdict, is also filed under that model's version for its report.
     """
     comment_id = record["id"]
     mapping = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in record.items()}
@@ -39,10 +41,15 @@ def save_new(client, record: dict, event: dict) -> None:
     pipe.zadd(keys.by_status(record["status"]), {comment_id: 0})
     if record["status"] == "pending":
         pipe.zadd(keys.review_queue(), {comment_id: review_priority(record["score"])})
+    if shadow:
+        pipe.hset(keys.shadow_results(shadow["version"]), comment_id, json.dumps(shadow))
+    if record["status"] == "rejected" and keep_rejected_ms:
+        pipe.pexpire(keys.comment(comment_id), keep_rejected_ms)
+        pipe.pexpire(keys.history(comment_id), keep_rejected_ms)
     pipe.execute()
 
 
-JSON_FIELDS = ("score", "reasons", "features", "submission")
+JSON_FIELDS = ("score", "reasons", "features", "submission", "shadow")
 
 
 def _decode(raw: dict) -> dict:

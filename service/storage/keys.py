@@ -1,6 +1,18 @@
-"""Every Redis key the service uses, built in this one place."""
+"""Every Redis key the service uses, built in this one place (label keys: model_training.labels)."""
+
+from model_training.labels import LABELS_BY_TIME_KEY, LABELS_KEY
 
 PREFIX = "mod"
+
+
+def labels() -> str:
+    """Hash: comment id -> current label record (format in model_training.labels)."""
+    return LABELS_KEY
+
+
+def labels_by_time() -> str:
+    """Sorted set of labelled comment ids scored by decision time (ms)."""
+    return LABELS_BY_TIME_KEY
 STATUSES = ("pending", "approved", "rejected")
 
 
@@ -29,6 +41,31 @@ def review_queue() -> str:
 def leases() -> str:
     """Sorted set of leased comment ids, scored by lease expiry (ms since the epoch)."""
     return f"{PREFIX}:queue:leases"
+
+
+def webhook_outbox() -> str:
+    """Stream of events waiting for webhook delivery (consumer group: the instances)."""
+    return f"{PREFIX}:webhooks:outbox"
+
+
+def webhook_endpoints() -> str:
+    """Hash: endpoint id -> JSON {url, secrets, created_at}."""
+    return f"{PREFIX}:webhooks:endpoints"
+
+
+def webhook_retries() -> str:
+    """Sorted set of failed deliveries (JSON) scored by the time of their next attempt (ms)."""
+    return f"{PREFIX}:webhooks:retries"
+
+
+def webhook_log() -> str:
+    """Capped list of delivery attempts, newest first."""
+    return f"{PREFIX}:webhooks:log"
+
+
+def shadow_results(version: str) -> str:
+    """Hash: comment id -> JSON {score, status, active_score, active_status} for one shadow model."""
+    return f"{PREFIX}:shadow:{version}"
 
 
 def token(token_id: str) -> str:

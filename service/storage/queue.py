@@ -41,9 +41,11 @@ def iso(ms: int) -> str:
 class ReviewQueue:
     """Review-queue operations over one Redis client; scripts are registered once."""
 
-    def __init__(self, client, lease_seconds: int = 600):
+    def __init__(self, client, lease_seconds: int = 600, *, keep_rejected_days: int = 30, outbox_max: int = 100_000):
         self.client = client
         self.lease_ms = lease_seconds * 1000
+        self.keep_rejected_ms = keep_rejected_days * 86_400_000
+        self.outbox_max = outbox_max
         self._claim = client.register_script(scripts.CLAIM)
         self._decide = client.register_script(scripts.DECIDE)
         self._release = client.register_script(scripts.RELEASE)
@@ -61,8 +63,10 @@ class ReviewQueue:
         now = now_ms() if at_ms is None else at_ms
         result = self._decide(
             keys=[keys.comment(comment_id), keys.history(comment_id), keys.review_queue(), keys.leases(),
-                  keys.by_status("pending"), keys.by_status("approved"), keys.by_status("rejected")],
-            args=[comment_id, actor, status, note, now, iso(now), mode], client=pipeline or self.client)
+                  keys.by_status("pending"), keys.by_status("approved"), keys.by_status("rejected"),
+                  keys.labels(), keys.labels_by_time(), keys.webhook_outbox()],
+            args=[comment_id, actor, status, note, now, iso(now), mode, self.keep_rejected_ms, self.outbox_max],
+            client=pipeline or self.client)
         return result if pipeline is not None else Outcome.from_script(result)
 
     def decide_many(self, items: list[tuple[str, str, str]], actor: str) -> list[Outcome]:

@@ -38,9 +38,13 @@ return claimed
 """
 
 # KEYS[1] comment hash, KEYS[2] its history, KEYS[3] review queue, KEYS[4] leases,
-# KEYS[5] pending index, KEYS[6] approved index, KEYS[7] rejected index
+# KEYS[5] pending index, KEYS[6] approved index, KEYS[7] rejected index,
+# KEYS[8] labels hash, KEYS[9] labels by time, KEYS[10] webhook outbox stream
 # ARGV[1] id, ARGV[2] actor, ARGV[3] new status (approved|rejected), ARGV[4] note,
-# ARGV[5] now ms, ARGV[6] now ISO, ARGV[7] mode: 'review' (pending only) or 'override' (decided only)
+# ARGV[5] now ms, ARGV[6] now ISO, ARGV[7] mode: 'review' (pending only) or 'override' (decided only),
+# ARGV[8] ms to keep a rejected comment (0: forever), ARGV[9] outbox max length
+# Besides the status change, it records the human label (keeping earlier ones as revisions), queues a
+# comment.decided event for the webhooks and sets or clears the rejected comment's expiry, all at once.
 # Returns {'ok', previous status} or {error code, detail}: not_found, not_pending, same_status, leased.
 DECIDE = """
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -68,6 +72,34 @@ redis.call('ZADD', from_index[new], 0, ARGV[1])
 local event = (mode == 'review') and 'decided' or 'overridden'
 redis.call('RPUSH', KEYS[2], cjson.encode({event = event, by = ARGV[2], at = ARGV[6], status = new, previous = status,
                                            note = ARGV[4]}))
+
+local fields = redis.call('HMGET', KEYS[1], 'submission', 'score', 'model_version', 'language', 'auto_status')
+local submission = cjson.decode(fields[1])
+local label = {comment_id = ARGV[1], text = submission.text, label = (new == 'rejected') and 1 or 0,
+               lang = fields[4], decided_by = ARGV[2], decided_at = ARGV[6], model_version = fields[3],
+               score = tonumber(fields[2]), previous_status = status, auto_status = fields[5] or status}
+local earlier = redis.call('HGET', KEYS[8], ARGV[1])
+if earlier then
+  local old = cjson.decode(earlier)
+  local revisions = old.revisions or {}
+  revisions[#revisions + 1] = {label = old.label, decided_by = old.decided_by, decided_at = old.decided_at}
+  label.revisions = revisions
+end
+redis.call('HSET', KEYS[8], ARGV[1], cjson.encode(label))
+redis.call('ZADD', KEYS[9], ARGV[5], ARGV[1])
+
+redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[9], '*', 'type', 'comment.decided', 'data',
+           cjson.encode({id = ARGV[1], status = new, previous_status = status, decided_by = ARGV[2],
+                         decided_at = ARGV[6], override = (mode == 'override')}))
+
+local keep = tonumber(ARGV[8])
+if new == 'rejected' and keep > 0 then
+  redis.call('PEXPIRE', KEYS[1], keep)
+  redis.call('PEXPIRE', KEYS[2], keep)
+else
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
+end
 return {'ok', status}
 """
 

@@ -1,0 +1,136 @@
+"""The models an instance serves, kept in step with the registry in Redis without restarts.
+
+Requests read `manager.state` once and use that snapshot throughout, so a
+switch never mixes two models in one request and never fails one in flight.
+A watcher thread per process follows the registry: a pub/sub message makes it
+switch within a second, and a periodic check catches anything missed while
+Redis or the subscription was down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from model_training import registry
+from model_training.artifact import model_in_root
+from model_training.errors import ArtifactError
+
+from ..errors import ModelError
+from ..storage.client import UNAVAILABLE
+from .model import LoadedModel, load_model
+from .policy import Thresholds
+
+log = logging.getLogger("service.models")
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """One consistent snapshot: the active model, the thresholds in force, and the shadow model if any."""
+
+    active: LoadedModel
+    thresholds: Thresholds
+    shadow: LoadedModel | None = None
+
+    @property
+    def shadow_thresholds(self) -> Thresholds | None:
+        """The shadow model's own thresholds."""
+        if self.shadow is None:
+            return None
+        return Thresholds(**{k: self.shadow.thresholds[k] for k in ("approve_below", "reject_at")})
+
+
+class ModelManager:
+    """Load the configured model, then follow the active and shadow records in Redis."""
+
+    def __init__(self, client, *, model_dir: Path, models_root: Path, approve_below: float | None = None,
+                 reject_at: float | None = None, poll_seconds: float = 5.0, redis_url: str | None = None):
+        self.client = client
+        self.models_root = Path(models_root)
+        self.overrides = (approve_below, reject_at)
+        self.poll_seconds = poll_seconds
+        self.redis_url = redis_url
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+        self._watcher_pid: int | None = None
+        self.state = self._state_for(load_model(model_dir), None)
+        try:
+            self.refresh()
+        except UNAVAILABLE:
+            log.warning("Redis unreachable at start: serving %s until the registry can be read", self.state.active.version)
+
+    def thresholds_for(self, model: LoadedModel) -> Thresholds:
+        """The model's thresholds, each overridden by the setting when one is given."""
+        approve_below, reject_at = self.overrides
+        own = model.thresholds
+        return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
+                          reject_at=own["reject_at"] if reject_at is None else reject_at)
+
+    def _state_for(self, active: LoadedModel, shadow: LoadedModel | None) -> ModelState:
+        return ModelState(active=active, thresholds=self.thresholds_for(active), shadow=shadow)
+
+    def _load(self, record: dict | None, current: LoadedModel | None) -> LoadedModel | None:
+        if not record:
+            return None
+        if current is not None and current.version == record["version"] and \
+                current.metadata["artifact"]["sha256"] == record["sha256"]:
+            return current
+        try:
+            directory = model_in_root(self.models_root, record["version"])
+        except ArtifactError as exc:
+            raise ModelError(str(exc)) from exc
+        return load_model(directory, expected_sha256=record["sha256"])
+
+    def refresh(self) -> bool:
+        """Load what the registry names, if it changed; return True when the state changed."""
+        with self._lock:
+            active_record = registry.read(self.client, registry.ACTIVE_KEY)
+            shadow_record = registry.read(self.client, registry.SHADOW_KEY)
+            state = self.state
+            try:
+                active = self._load(active_record, state.active) or state.active
+                shadow = self._load(shadow_record, state.shadow)
+            except ModelError as exc:
+                if self.last_error != exc.detail:
+                    log.error("cannot switch model, still serving %s: %s", state.active.version, exc.detail)
+                self.last_error = exc.detail
+                return False
+            self.last_error = None
+            if active is state.active and shadow is state.shadow:
+                return False
+            self.state = self._state_for(active, shadow)
+            log.info("now serving model %s%s", active.version, f" with shadow {shadow.version}" if shadow else "")
+            return True
+
+    def ensure_watcher(self) -> None:
+        """Start this process's watcher thread once (after a fork, the child starts its own)."""
+        if self._watcher_pid == os.getpid():
+            return
+        self._watcher_pid = os.getpid()
+        threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
+
+    def _watch(self) -> None:
+        listener = redis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=self.poll_seconds + 5,
+                                        socket_connect_timeout=2) if self.redis_url else self.client
+        while True:
+            try:
+                pubsub = listener.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(registry.CHANNEL)
+                self.refresh()
+                last_check = time.monotonic()
+                while True:
+                    message = pubsub.get_message(timeout=self.poll_seconds)
+                    if message or time.monotonic() - last_check >= self.poll_seconds:
+                        self.refresh()
+                        last_check = time.monotonic()
+            except UNAVAILABLE:
+                time.sleep(self.poll_seconds)
+            except Exception:  # the watcher must never die; log and start over
+                log.exception("model watcher failed; restarting it")
+                time.sleep(self.poll_seconds)
