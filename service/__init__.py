@@ -9,6 +9,7 @@ from flask import Flask
 
 from .api import admin, auth, comments, health, model_info, openapi, problems, requestlog, review, score, security, web
 from .api.schemas import submission_fields
+from .background import Background
 from .config import Settings
 from .moderation.registry import ModelManager
 from .runtime import Runtime
@@ -68,7 +69,9 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
-    app.before_request(models.ensure_watcher)
+    background = Background(app.extensions["moderation"])
+    app.extensions["moderation.background"] = background
+    app.before_request(background.ensure_started)
     logging.getLogger("service").info("started with model %s and settings %s", models.state.active.version,
                                       json.dumps(settings.masked()))
     return app

@@ -39,6 +39,9 @@ class Settings:
     model_poll_seconds: float = 5.0
     keep_rejected_days: int = 30
     keep_personal_days: int = 90
+    webhook_timeout: float = 5.0
+    webhook_max_attempts: int = 10
+    webhook_backoff_seconds: float = 2.0
     lease_seconds: int = 600
     secret_key: str | None = None
     cookie_secure: bool = True
@@ -70,6 +73,9 @@ class Settings:
             model_poll_seconds=_float(env, "MODERATION_MODEL_POLL_SECONDS", 5.0),
             keep_rejected_days=_int(env, "MODERATION_RETAIN_REJECTED_DAYS", 30, 0, 3650),
             keep_personal_days=_int(env, "MODERATION_RETAIN_PERSONAL_DAYS", 90, 0, 3650),
+            webhook_timeout=_float(env, "MODERATION_WEBHOOK_TIMEOUT", 5.0),
+            webhook_max_attempts=_int(env, "MODERATION_WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
+            webhook_backoff_seconds=_float(env, "MODERATION_WEBHOOK_BACKOFF_SECONDS", 2.0),
             lease_seconds=_int(env, "MODERATION_LEASE_SECONDS", 600, 1, 24 * 3600),
             secret_key=env.get("MODERATION_SECRET_KEY") or None,
             cookie_secure=_bool(env, "MODERATION_COOKIE_SECURE", default=True),
@@ -95,6 +101,10 @@ class Settings:
             raise ConfigError(f"MODERATION_REDIS_FSYNC must be one of {', '.join(FSYNC_POLICIES)}")
         if self.model_poll_seconds is None or not 0.1 <= self.model_poll_seconds <= 3600:
             raise ConfigError("MODERATION_MODEL_POLL_SECONDS must be between 0.1 and 3600")
+        if self.webhook_timeout is None or not 0.1 <= self.webhook_timeout <= 60:
+            raise ConfigError("MODERATION_WEBHOOK_TIMEOUT must be between 0.1 and 60 seconds")
+        if self.webhook_backoff_seconds is None or not 0.01 <= self.webhook_backoff_seconds <= 3600:
+            raise ConfigError("MODERATION_WEBHOOK_BACKOFF_SECONDS must be between 0.01 and 3600")
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ConfigError("MODERATION_SECRET_KEY must be at least 32 characters")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -10,10 +10,14 @@ from model_training.labels import export_lines, parse_since
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..moderation.shadow import shadow_report
-from ..storage import tokens
+from ..storage import keys, tokens, webhooks
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
+from .schemas import FieldSpec, check_http_url, validate_submission
+
+WEBHOOK_FIELDS = (FieldSpec("url", check_http_url, 2048, "Where comment.decided events are POSTed", required=True,
+                            format="uri"),)
 
 bp = Blueprint("admin", __name__)
 
@@ -106,3 +110,50 @@ def labels():
         raise ValidationError([{"field": "since", "message": "must be an ISO 8601 date or date-time"}]) from None
     client = runtime().redis
     return Response(stream_with_context(export_lines(client, since)), mimetype="application/x-ndjson")
+
+
+@bp.post("/v1/admin/webhooks")
+@require("admin")
+def add_webhook():
+    """Register an endpoint; the answer holds its signing secret, shown this once."""
+    url = validate_submission(read_json_object(), WEBHOOK_FIELDS)["url"]
+    endpoint, secret = webhooks.add_endpoint(runtime().redis, url)
+    return {**webhooks.public(endpoint), "secret": secret}, 201
+
+
+@bp.get("/v1/admin/webhooks")
+@require("admin")
+def list_webhooks():
+    """Endpoints (without secrets), deliveries waiting, and the latest delivery attempts."""
+    client = runtime().redis
+    return {"endpoints": [webhooks.public(e) for e in webhooks.endpoints(client)],
+            "pending_deliveries": client.zcard(keys.webhook_deliveries()),
+            "given_up": client.llen(keys.webhook_dead()),
+            "log": webhooks.delivery_log(client, 50)}
+
+
+@bp.delete("/v1/admin/webhooks/<endpoint_id>")
+@require("admin")
+def remove_webhook(endpoint_id: str):
+    """Stop sending events to an endpoint."""
+    webhooks.remove_endpoint(runtime().redis, endpoint_id)
+    return "", 204
+
+
+@bp.post("/v1/admin/webhooks/<endpoint_id>/secrets")
+@require("admin")
+def rotate_webhook_secret(endpoint_id: str):
+    """Add a secret (deliveries are signed with every secret until the old one is removed); shown this once."""
+    endpoint, secret = webhooks.add_secret(runtime().redis, endpoint_id)
+    return {**webhooks.public(endpoint), "secret": secret}, 201
+
+
+@bp.delete("/v1/admin/webhooks/<endpoint_id>/secrets/<secret_id>")
+@require("admin")
+def remove_webhook_secret(endpoint_id: str, secret_id: str):
+    """Finish a rotation by removing the old secret."""
+    try:
+        endpoint = webhooks.remove_secret(runtime().redis, endpoint_id, secret_id)
+    except ValueError as exc:
+        raise ConflictError(f"Cannot remove the last secret: {exc}.") from exc
+    return webhooks.public(endpoint)

@@ -171,6 +171,28 @@ def build_document(fields, model_version: str) -> dict:
                     "responses": {"200": _json("RegistryRecord"), **_problems(400, 401, 403, 409, 415, 422, 503)}},
             "delete": {"summary": "Stop shadow scoring (admins)", "operationId": "clearShadow", "security": MODERATOR,
                        "responses": {"204": {"description": "Stopped"}, **_problems(401, 403, 503)}}},
+        "/v1/admin/webhooks": {
+            "get": {"summary": "Webhook endpoints (no secrets), pending deliveries and the delivery log (admins)",
+                    "operationId": "listWebhooks", "security": MODERATOR,
+                    "responses": {"200": _json("WebhookList"), **_problems(401, 403, 503)}},
+            "post": {"summary": "Register an endpoint for comment.decided events; its secret is shown once (admins)",
+                     "operationId": "addWebhook", "security": MODERATOR, "requestBody": _body("WebhookRequest"),
+                     "responses": {"201": _json("WebhookCreated"), **_problems(400, 401, 403, 415, 422, 503)}}},
+        "/v1/admin/webhooks/{endpoint_id}": {"delete": {
+            "summary": "Remove an endpoint (admins)", "operationId": "removeWebhook", "security": MODERATOR,
+            "parameters": [{"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"204": {"description": "Removed"}, **_problems(401, 403, 404, 503)}}},
+        "/v1/admin/webhooks/{endpoint_id}/secrets": {"post": {
+            "summary": "Add a signing secret (key rotation); shown once (admins)", "operationId": "addWebhookSecret",
+            "security": MODERATOR,
+            "parameters": [{"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"201": _json("WebhookCreated"), **_problems(401, 403, 404, 503)}}},
+        "/v1/admin/webhooks/{endpoint_id}/secrets/{secret_id}": {"delete": {
+            "summary": "Remove an old signing secret (admins)", "operationId": "removeWebhookSecret",
+            "security": MODERATOR,
+            "parameters": [{"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "secret_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json("Webhook"), **_problems(401, 403, 404, 409, 503)}}},
         "/v1/labels": {"get": {
             "summary": "The moderators' decisions as labelled JSONL, streamed (admins)", "operationId": "labels",
             "security": MODERATOR, "parameters": [{"name": "since", "in": "query", "schema": {"type": "string"}}],
@@ -259,6 +281,18 @@ def build_document(fields, model_version: str) -> dict:
                                  "decided_at": {"type": "string"}, "model_version": {"type": "string"},
                                  "score": {"type": "number"}, "previous_status": {"type": "string"},
                                  "revisions": {"type": ["array", "null"]}}},
+        "WebhookRequest": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string",
+                                                                                          "format": "uri"}}},
+        "Webhook": {"type": "object", "required": ["id", "url", "secrets"], "properties": {
+            "id": {"type": "string"}, "url": {"type": "string"}, "created_at": {"type": "string"},
+            "secrets": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "created_at": {"type": "string"}}}}}},
+        "WebhookCreated": {"allOf": [{"$ref": "#/components/schemas/Webhook"}, {
+            "type": "object", "required": ["secret"], "properties": {"secret": {"type": "string"}}}]},
+        "WebhookList": {"type": "object", "required": ["endpoints", "pending_deliveries", "log"], "properties": {
+            "endpoints": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}},
+            "pending_deliveries": {"type": "integer"}, "given_up": {"type": "integer"},
+            "log": {"type": "array", "items": {"type": "object"}}}},
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"},
                                                                             "model_version": {"type": "string"}}},
     }

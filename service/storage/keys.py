@@ -49,18 +49,27 @@ def webhook_outbox() -> str:
 
 
 def webhook_endpoints() -> str:
-    """Hash: endpoint id -> JSON {url, secrets, created_at}."""
+    """Hash: endpoint id -> JSON {id, url, secrets: [{id, secret, created_at}], created_at}."""
     return f"{PREFIX}:webhooks:endpoints"
 
 
-def webhook_retries() -> str:
-    """Sorted set of failed deliveries (JSON) scored by the time of their next attempt (ms)."""
-    return f"{PREFIX}:webhooks:retries"
+def webhook_deliveries() -> str:
+    """Sorted set of pending deliveries (JSON: event, endpoint, attempt) scored by when they are due (ms)."""
+    return f"{PREFIX}:webhooks:deliveries"
 
 
 def webhook_log() -> str:
-    """Capped list of delivery attempts, newest first."""
+    """Capped list of delivery attempts (JSON), newest first."""
     return f"{PREFIX}:webhooks:log"
+
+
+def webhook_dead() -> str:
+    """List of deliveries given up after the last attempt (JSON), newest first."""
+    return f"{PREFIX}:webhooks:dead"
+
+
+WEBHOOK_GROUP = "deliverers"
+"""Consumer group of the instances reading the webhook outbox."""
 
 
 def shadow_results(version: str) -> str:

@@ -119,3 +119,16 @@ redis.call('HDEL', KEYS[1], 'lease_holder', 'lease_expires_at')
 redis.call('RPUSH', KEYS[2], cjson.encode({event = 'released', by = ARGV[2], at = ARGV[4]}))
 return {'ok', ''}
 """
+
+# KEYS[1] due deliveries (zset, due time ms)
+# ARGV[1] now ms, ARGV[2] lease ms, ARGV[3] limit
+# Returns up to `limit` due deliveries, each now due again only after the lease: if the instance dies while
+# delivering, another instance retries after the lease instead of the delivery being lost.
+CLAIM_DELIVERIES = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], until_ms, member)
+end
+return due
+"""

@@ -1,0 +1,47 @@
+"""The threads each worker process runs beside requests: the model watcher and the webhook deliverer.
+
+They are started on a process's first request, so that gunicorn's forked
+workers each get their own (threads do not survive a fork).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import redis
+
+from .moderation.webhooks import Deliverer
+from .runtime import Runtime
+from .storage import retention
+
+
+class Background:
+    """Start the background threads once per process."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def deliverer(self, client=None) -> Deliverer:
+        """A deliverer configured from the settings (own client: it blocks on the outbox)."""
+        settings = self.runtime.settings
+        client = client or redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=10,
+                                                socket_connect_timeout=2)
+        return Deliverer(client, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
+                         backoff_base=settings.webhook_backoff_seconds,
+                         maintenance=lambda: retention.sweep(client, now_ms=int(time.time() * 1000),
+                                                             keep_personal_days=settings.keep_personal_days))
+
+    def ensure_started(self) -> None:
+        """Start this process's threads if they are not running yet."""
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self.runtime.models.ensure_watcher()
+            threading.Thread(target=self.deliverer().run_forever, name="webhook-deliverer", daemon=True).start()
