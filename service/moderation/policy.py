@@ -55,12 +55,12 @@ def decide(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED
     """Apply the thresholds; text in an unseen language or style is held for review instead of auto-rejected."""
     p = score.probability
     if p >= thresholds.reject_at:
-        high = reason("model_score_high", f"Spam probability {p:.3f} is at or above {thresholds.reject_at}.")
+        high = reason("model_score_high", f"Spam probability {p:.3f} is at or above {thresholds.reject_at:.3f}.")
         doubts = unfamiliarity(score, language, known_languages)
         return Decision("pending", [high, *doubts]) if doubts else Decision("rejected", [high])
     if p < thresholds.approve_below:
         return Decision("approved", [
-            reason("model_score_low", f"Spam probability {p:.3f} is below {thresholds.approve_below}.")])
+            reason("model_score_low", f"Spam probability {p:.3f} is below {thresholds.approve_below:.3f}.")])
     return Decision("pending", [
         reason("model_score_uncertain",
-               f"Spam probability {p:.3f} is between {thresholds.approve_below} and {thresholds.reject_at}.")])
+               f"Spam probability {p:.3f} is between {thresholds.approve_below:.3f} and {thresholds.reject_at:.3f}.")])

@@ -75,8 +75,9 @@ redis.call('RPUSH', KEYS[2], cjson.encode({event = event, by = ARGV[2], at = ARG
 
 local fields = redis.call('HMGET', KEYS[1], 'submission', 'score', 'model_version', 'language', 'auto_status')
 local submission = cjson.decode(fields[1])
+-- HMGET gives false for a missing field; `or nil` leaves such keys out of the JSON.
 local label = {comment_id = ARGV[1], text = submission.text, label = (new == 'rejected') and 1 or 0,
-               lang = fields[4], decided_by = ARGV[2], decided_at = ARGV[6], model_version = fields[3],
+               lang = fields[4] or nil, decided_by = ARGV[2], decided_at = ARGV[6], model_version = fields[3] or nil,
                score = tonumber(fields[2]), previous_status = status, auto_status = fields[5] or status}
 local earlier = redis.call('HGET', KEYS[8], ARGV[1])
 if earlier then
