@@ -11,6 +11,7 @@ from .api import admin, auth, comments, health, model_info, openapi, problems, r
 from .api.schemas import submission_fields
 from .background import Background
 from .config import Settings
+from .moderation.guard import Guard
 from .moderation.registry import ModelManager
 from .runtime import Runtime
 from .storage.client import connect
@@ -53,6 +54,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
         submission_fields=submission_fields(check_dns=settings.email_check_dns),
         queue=ReviewQueue(client, lease_seconds=settings.lease_seconds,
                           keep_rejected_days=settings.keep_rejected_days),
+        guard=Guard(client, settings),
     )
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_SECURE=settings.cookie_secure, SESSION_COOKIE_NAME="moderation_session")

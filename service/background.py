@@ -1,5 +1,8 @@
 """The threads each worker process runs beside requests: the model watcher and the webhook deliverer.
 
+The deliverer (which also runs the retention sweep) can be switched off per
+instance with MODERATION_DELIVER_WEBHOOKS=false; at least one instance must run it.
+
 They are started on a process's first request, so that gunicorn's forked
 workers each get their own (threads do not survive a fork).
 """
@@ -44,4 +47,5 @@ class Background:
                 return
             self._pid = os.getpid()
             self.runtime.models.ensure_watcher()
-            threading.Thread(target=self.deliverer().run_forever, name="webhook-deliverer", daemon=True).start()
+            if self.runtime.settings.run_deliverer:
+                threading.Thread(target=self.deliverer().run_forever, name="webhook-deliverer", daemon=True).start()

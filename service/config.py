@@ -39,9 +39,21 @@ class Settings:
     model_poll_seconds: float = 5.0
     keep_rejected_days: int = 30
     keep_personal_days: int = 90
+    run_deliverer: bool = True
     webhook_timeout: float = 5.0
     webhook_max_attempts: int = 10
     webhook_backoff_seconds: float = 2.0
+    rate_limit_ip: tuple | None = (30, 600)
+    rate_limit_email: tuple | None = (30, 600)
+    rate_limit_site: tuple | None = (6000, 60)
+    flood_seconds: float = 15.0
+    max_links: int = 2
+    min_submit_seconds: float = 5.0
+    duplicate_window_days: int = 7
+    duplicate_reject_at: int = 3
+    duplicate_min_words: int = 5
+    trusted_proxies: int = 0
+    require_site_key: bool = False
     lease_seconds: int = 600
     secret_key: str | None = None
     cookie_secure: bool = True
@@ -73,9 +85,21 @@ class Settings:
             model_poll_seconds=_float(env, "MODERATION_MODEL_POLL_SECONDS", 5.0),
             keep_rejected_days=_int(env, "MODERATION_RETAIN_REJECTED_DAYS", 30, 0, 3650),
             keep_personal_days=_int(env, "MODERATION_RETAIN_PERSONAL_DAYS", 90, 0, 3650),
+            run_deliverer=_bool(env, "MODERATION_DELIVER_WEBHOOKS", default=True),
             webhook_timeout=_float(env, "MODERATION_WEBHOOK_TIMEOUT", 5.0),
             webhook_max_attempts=_int(env, "MODERATION_WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
             webhook_backoff_seconds=_float(env, "MODERATION_WEBHOOK_BACKOFF_SECONDS", 2.0),
+            rate_limit_ip=_rate(env, "MODERATION_RATE_LIMIT_IP", (30, 600)),
+            rate_limit_email=_rate(env, "MODERATION_RATE_LIMIT_EMAIL", (30, 600)),
+            rate_limit_site=_rate(env, "MODERATION_RATE_LIMIT_SITE", (6000, 60)),
+            flood_seconds=_float(env, "MODERATION_FLOOD_SECONDS", 15.0),
+            max_links=_int(env, "MODERATION_MAX_LINKS", 2, 0, 1000),
+            min_submit_seconds=_float(env, "MODERATION_MIN_SUBMIT_SECONDS", 5.0),
+            duplicate_window_days=_int(env, "MODERATION_DUPLICATE_WINDOW_DAYS", 7, 1, 365),
+            duplicate_reject_at=_int(env, "MODERATION_DUPLICATE_REJECT_AT", 3, 2, 1000),
+            duplicate_min_words=_int(env, "MODERATION_DUPLICATE_MIN_WORDS", 5, 1, 1000),
+            trusted_proxies=_int(env, "MODERATION_TRUSTED_PROXIES", 0, 0, 10),
+            require_site_key=_bool(env, "MODERATION_REQUIRE_SITE_KEY"),
             lease_seconds=_int(env, "MODERATION_LEASE_SECONDS", 600, 1, 24 * 3600),
             secret_key=env.get("MODERATION_SECRET_KEY") or None,
             cookie_secure=_bool(env, "MODERATION_COOKIE_SECURE", default=True),
@@ -101,6 +125,10 @@ class Settings:
             raise ConfigError(f"MODERATION_REDIS_FSYNC must be one of {', '.join(FSYNC_POLICIES)}")
         if self.model_poll_seconds is None or not 0.1 <= self.model_poll_seconds <= 3600:
             raise ConfigError("MODERATION_MODEL_POLL_SECONDS must be between 0.1 and 3600")
+        if self.flood_seconds is None or not 0 <= self.flood_seconds <= 3600:
+            raise ConfigError("MODERATION_FLOOD_SECONDS must be between 0 and 3600")
+        if self.min_submit_seconds is None or not 0 <= self.min_submit_seconds <= 3600:
+            raise ConfigError("MODERATION_MIN_SUBMIT_SECONDS must be between 0 and 3600")
         if self.webhook_timeout is None or not 0.1 <= self.webhook_timeout <= 60:
             raise ConfigError("MODERATION_WEBHOOK_TIMEOUT must be between 0.1 and 60 seconds")
         if self.webhook_backoff_seconds is None or not 0.01 <= self.webhook_backoff_seconds <= 3600:
@@ -143,6 +171,19 @@ def _int(env, name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _rate(env, name: str, default: tuple) -> tuple | None:
+    """Parse COUNT/SECONDS (e.g. 30/600); "off" or 0 disables the limit."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("0", "off", "none"):
+        return None
+    count, sep, seconds = raw.partition("/")
+    if sep and count.isdigit() and seconds.isdigit() and int(count) > 0 and 0 < int(seconds) <= 86400:
+        return int(count), int(seconds)
+    raise ConfigError(f"{name} must be COUNT/SECONDS such as 30/600, or off; got {raw!r}")
 
 
 def _bool(env, name: str, default: bool = False) -> bool:

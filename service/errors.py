@@ -97,6 +97,18 @@ class ConflictError(ModerationError):
     title = "Conflict"
 
 
+class RateLimitedError(ModerationError):
+    """Too many submissions from one commenter or site, or a second one too soon (flood control)."""
+
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int, **context):
+        super().__init__(detail, **context)
+        self.retry_after = retry_after
+
+
 class StorageUnavailableError(ModerationError):
     """Redis cannot be reached or did not answer in time."""
 

@@ -45,7 +45,11 @@ def redis_client(redis_server):
 def config(redis_server, tmp_path_factory) -> dict:
     """Settings overrides every test app gets: the session's Redis, the shipped model."""
     return {"redis_url": redis_server.url, "embedded_redis": False, "model_dir": DEFAULT_MODELS_DIR,
-            "data_dir": tmp_path_factory.mktemp("data")}
+            "data_dir": tmp_path_factory.mktemp("data"),
+            # The abuse rules that count submissions are off here; tests/test_abuse.py turns them on.
+            "flood_seconds": 0, "rate_limit_ip": None, "rate_limit_email": None, "rate_limit_site": None,
+            # Webhook tests drive the deliverer themselves; the process-level tests run it in the service.
+            "run_deliverer": False}
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +60,8 @@ def default_app(config):
 
 @pytest.fixture
 def app(default_app, redis_client):
-    """The default app, in front of an emptied database."""
+    """The default app, in front of an emptied database (and no list cached from an earlier test)."""
+    default_app.extensions["moderation"].guard.lists.invalidate()
     return default_app
 
 

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -77,10 +78,9 @@ def test_promotion_reaches_every_worker_without_failing_requests_and_rolls_back(
     results, stop = [], threading.Event()
 
     def hammer():
-        n = 0
         while not stop.is_set():
-            n += 1
-            results.append(post_json(f"{base}/v1/comments", {"name": "A", "email": "a@b.fr", "text": f"Bonjour {n}"}))
+            n = uuid.uuid4().hex[:12]  # a new commenter each time: the flood and rate limits are on
+            results.append(post_json(f"{base}/v1/comments", {"name": "A", "email": f"{n}@b.fr", "text": f"Bonjour {n}"}))
 
     try:
         assert ready_version(base) == models["shipped"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Blueprint, Response, g, request, stream_with_context
 
 from model_training import registry
@@ -9,6 +11,7 @@ from model_training.errors import ArtifactError
 from model_training.labels import export_lines, parse_since
 
 from ..errors import ConflictError, NotFoundError, ValidationError
+from ..moderation.rules import LIST_NAMES
 from ..moderation.shadow import shadow_report
 from ..storage import keys, tokens, webhooks
 from . import runtime
@@ -157,3 +160,48 @@ def remove_webhook_secret(endpoint_id: str, secret_id: str):
     except ValueError as exc:
         raise ConflictError(f"Cannot remove the last secret: {exc}.") from exc
     return webhooks.public(endpoint)
+
+
+MAX_LIST_ENTRIES = 10_000
+
+
+def _clean_entries(name: str, entries) -> list[str]:
+    if not isinstance(entries, list) or len(entries) > MAX_LIST_ENTRIES:
+        raise ValidationError([{"field": "entries", "message": f"must be an array of at most {MAX_LIST_ENTRIES} strings"}])
+    cleaned, errors = [], []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, str) or not entry.strip() or len(entry) > 200 or any(ord(c) < 32 for c in entry):
+            errors.append({"field": f"entries[{i}]", "message": "must be a non-blank single-line string of at most 200 characters"})
+            continue
+        entry = entry.strip()
+        if name.endswith("_ips"):
+            try:
+                entry = str(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                errors.append({"field": f"entries[{i}]", "message": "must be an IP address or network such as 203.0.113.0/24"})
+                continue
+        elif name != "block_words":
+            entry = entry.lower()
+        cleaned.append(entry)
+    if errors:
+        raise ValidationError(errors)
+    return sorted(set(cleaned))
+
+
+@bp.get("/v1/admin/lists")
+@require("admin")
+def get_lists():
+    """The block, allow and disposable-domain lists."""
+    return {name: sorted(entries) for name, entries in runtime().guard.lists.get().items()}
+
+
+@bp.put("/v1/admin/lists/<name>")
+@require("admin")
+def put_list(name: str):
+    """Replace one list; every instance applies it within seconds."""
+    if name not in LIST_NAMES:
+        raise NotFoundError(f"There is no list {name!r}; the lists are {', '.join(LIST_NAMES)}.")
+    body = read_json_object()
+    entries = _clean_entries(name, body.get("entries") if isinstance(body, dict) else None)
+    runtime().guard.lists.replace(name, entries)
+    return {"name": name, "entries": entries}

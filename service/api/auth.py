@@ -15,7 +15,7 @@ from . import runtime
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "X-CSRF-Token"
-ROLE_RANK = {"moderator": 1, "admin": 2}
+ROLE_RANK = {"site": 0, "moderator": 1, "admin": 2}
 
 
 def shared_secret_key(client) -> str:

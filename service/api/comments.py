@@ -7,12 +7,13 @@ import re
 
 from flask import Blueprint, g, request, url_for
 
-from ..errors import NotFoundError, ValidationError
+from ..errors import AuthenticationError, NotFoundError, ValidationError
 from ..moderation import intake
 from ..storage import comments
 from ..storage.keys import STATUSES
 from . import runtime
-from .auth import optional_user, require
+from .auth import ROLE_RANK, optional_user, require
+from .clientip import commenter_ip
 from .bodies import read_fields, read_json_object
 from .review import MAX_PAGE, int_param, parse_decision
 from .schemas import validate_submission
@@ -32,10 +33,17 @@ def load_or_404(comment_id: str) -> dict:
 
 @bp.post("/v1/comments")
 def submit_comment():
-    """Validate, score, decide and store a comment; answer 201 with the decision."""
+    """Validate, check the limits, score, decide and store a comment; answer 201 with the decision."""
     rt = runtime()
+    site = optional_user()
+    if site is None and rt.settings.require_site_key:
+        raise AuthenticationError("This service requires the website's key: send 'Authorization: Bearer SITE_KEY'.")
     submission = validate_submission(read_fields(), rt.submission_fields)
-    record = intake.submit(rt.redis, rt.models.state, submission,
+    ip = commenter_ip(submission.get("ip"), rt.settings.trusted_proxies)
+    if ip:
+        submission["ip"] = ip
+    rt.guard.admit(ip=ip, email=submission["email"], site=site["name"] if site else None)
+    record = intake.submit(rt.redis, rt.models.state, submission, hits=rt.guard.evaluate(submission),
                            keep_rejected_ms=rt.settings.keep_rejected_days * 86_400_000)
     g.log_fields = {"comment_id": record["id"], "decision": record["status"], "score": record["score"],
                     "model_version": record["model_version"]}
@@ -48,7 +56,7 @@ def get_comment(comment_id: str):
     """Return a comment's status, decision and history; moderators also see personal data."""
     user = optional_user()
     record = load_or_404(comment_id)
-    return moderator_view(record) if user else public_view(record)
+    return moderator_view(record) if user and ROLE_RANK[user["role"]] >= ROLE_RANK["moderator"] else public_view(record)
 
 
 def parse_since(raw: str | None) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from . import runtime
+from ..moderation.rules import LIST_NAMES
 from .schemas import submission_json_schema
 
 bp = Blueprint("openapi", __name__)
@@ -70,7 +71,8 @@ def _json(schema_name: str, description: str = "OK") -> dict:
 def _problems(*statuses: int) -> dict:
     texts = {400: "Unparseable body", 401: "Missing or invalid credentials", 403: "Wrong role or CSRF token",
              404: "Not found", 409: "Conflict with the comment's state", 413: "Body too large",
-             415: "Unsupported Content-Type", 422: "Invalid fields", 503: "Redis unavailable; retry after Retry-After"}
+             415: "Unsupported Content-Type", 422: "Invalid fields",
+             429: "Rate limit or flood control; retry after Retry-After", 503: "Redis unavailable; retry after Retry-After"}
     return {str(s): {"description": texts[s], "content": {"application/problem+json": {
         "schema": {"$ref": "#/components/schemas/Problem"}}}} for s in statuses}
 
@@ -93,7 +95,8 @@ def build_document(fields, model_version: str) -> dict:
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Submission"}},
                     "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Submission"}}}},
-                "responses": {"201": _json("Decision", "Stored and decided"), **_problems(400, 413, 415, 422, 503)},
+                "responses": {"201": _json("Decision", "Stored and decided"),
+                              **_problems(400, 401, 413, 415, 422, 429, 503)},
             },
             "get": {
                 "summary": "List comments with one status, newest first (moderators)", "operationId": "listComments",
@@ -193,6 +196,19 @@ def build_document(fields, model_version: str) -> dict:
             "parameters": [{"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}},
                            {"name": "secret_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": _json("Webhook"), **_problems(401, 403, 404, 409, 503)}}},
+        "/v1/admin/lists": {"get": {
+            "summary": "The block, allow and disposable-domain lists (admins)", "operationId": "getLists",
+            "security": MODERATOR, "responses": {"200": {"description": "list name -> entries", "content": {
+                "application/json": {"schema": {"type": "object"}}}}, **_problems(401, 403, 503)}}},
+        "/v1/admin/lists/{name}": {"put": {
+            "summary": "Replace one list (admins); instances apply it within seconds", "operationId": "putList",
+            "security": MODERATOR,
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"enum": list(LIST_NAMES)}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["entries"],
+                "properties": {"entries": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"200": {"description": "The list as stored", "content": {"application/json": {
+                "schema": {"type": "object"}}}}, **_problems(400, 401, 403, 404, 415, 422, 503)}}},
         "/v1/labels": {"get": {
             "summary": "The moderators' decisions as labelled JSONL, streamed (admins)", "operationId": "labels",
             "security": MODERATOR, "parameters": [{"name": "since", "in": "query", "schema": {"type": "string"}}],

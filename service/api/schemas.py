@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 import unicodedata
@@ -159,6 +160,31 @@ def check_parent_id(value, spec: FieldSpec) -> str:
     return _single_line(value, spec.max_length, integer_ok=True)
 
 
+def check_honeypot(value, spec: FieldSpec) -> str:
+    """The hidden form field humans leave empty; any string is accepted (filled means bot)."""
+    return _string(value, spec.max_length)
+
+
+def check_timestamp(value, spec: FieldSpec):
+    """When the form was shown: Unix seconds or an ISO 8601 date-time."""
+    if isinstance(value, bool):
+        raise FieldError("must be Unix seconds or an ISO 8601 date-time")
+    if isinstance(value, (int, float)):
+        if not 0 <= value <= 32503680000:
+            raise FieldError("must be Unix seconds or an ISO 8601 date-time")
+        return value
+    value = _single_line(value, spec.max_length)
+    if not value:
+        return ""
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return check_timestamp(float(value), spec)
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError("must be Unix seconds or an ISO 8601 date-time") from None
+    return value
+
+
 def submission_fields(*, check_dns: bool = False) -> tuple[FieldSpec, ...]:
     """Return the submission fields in documentation order."""
     return (
@@ -175,6 +201,10 @@ def submission_fields(*, check_dns: bool = False) -> tuple[FieldSpec, ...]:
         FieldSpec("user_agent", check_line, 512, "Commenter's browser user agent."),
         FieldSpec("referrer", check_http_url, 2048, "HTTP referrer of the comment form.", format="uri"),
         FieldSpec("lang", check_lang, 35, "Language tag of the page, e.g. fr or fr-SN."),
+        FieldSpec("honeypot", check_honeypot, 1000, "A hidden form field; humans leave it empty, bots fill it."),
+        FieldSpec("form_rendered_at", check_timestamp, 40,
+                  "When the comment form was shown (Unix seconds or ISO 8601); too fast means bot.",
+                  json_type=("string", "number")),
     )
 
 

@@ -1,4 +1,8 @@
-"""POST /v1/score: score up to 1,000 comments without storing anything."""
+"""POST /v1/score: score up to 1,000 comments without storing anything.
+
+The stateless rules apply (lists, links, honeypot, timing, disposable e-mail);
+those that depend on earlier submissions (rate limits, flood, duplicates) do not.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ def score_comments():
     state = rt.models.state
     results = []
     for submission in submissions:
-        result = intake.assess(state.active, state.thresholds, submission)
+        result = intake.assess(state.active, state.thresholds, submission, rt.guard.evaluate(submission, stateful=False))
         results.append({
             "score": round(result.score.probability, 6),
             "decision": result.decision.status,

@@ -61,7 +61,7 @@ def login():
         session["login_error"] = "The form expired; please sign in again."
         return redirect(url_for("web.review"), 303)
     user = tokens.verify(runtime().redis, request.form.get("token", "").strip())
-    if user is None:
+    if user is None or user["role"] == "site":
         session["login_error"] = "This token is not valid."
         return redirect(url_for("web.review"), 303)
     session.clear()

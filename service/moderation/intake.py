@@ -11,6 +11,7 @@ from ..storage import comments
 from .model import LoadedModel
 from .policy import Decision, Thresholds, decide
 from .registry import ModelState
+from .rules import combine
 from .scorer import Score
 
 FEATURES_SHOWN = 8
@@ -33,12 +34,13 @@ class Assessment:
     language: str
 
 
-def assess(model: LoadedModel, thresholds: Thresholds, submission: dict) -> Assessment:
-    """Score a validated submission and decide its status."""
+def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=()) -> Assessment:
+    """Score a validated submission and decide its status within the bounds the rule hits set."""
     score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN)
     language = language_of(score, submission.get("lang"))
     decision = decide(score, thresholds, language=language, known_languages=model.known_languages)
-    return Assessment(score, decision, language)
+    status, reasons = combine(decision.status, decision.reasons, list(hits))
+    return Assessment(score, Decision(status, reasons), language)
 
 
 def utc_now() -> str:
@@ -46,9 +48,9 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def submit(client, state: ModelState, submission: dict, *, keep_rejected_ms: int = 0) -> dict:
+def submit(client, state: ModelState, submission: dict, *, hits=(), keep_rejected_ms: int = 0) -> dict:
     """Score, decide and store one validated submission (and its shadow verdict); return the stored record."""
-    result = assess(state.active, state.thresholds, submission)
+    result = assess(state.active, state.thresholds, submission, hits)
     now = utc_now()
     record = {
         "id": comments.new_comment_id(),
@@ -65,7 +67,7 @@ def submit(client, state: ModelState, submission: dict, *, keep_rejected_ms: int
     }
     shadow = None
     if state.shadow is not None:
-        verdict = assess(state.shadow, state.shadow_thresholds, submission)
+        verdict = assess(state.shadow, state.shadow_thresholds, submission, hits)
         shadow = {"version": state.shadow.version, "score": round(verdict.score.probability, 6),
                   "status": verdict.decision.status, "active_score": record["score"], "active_status": record["status"]}
         record["shadow"] = {k: shadow[k] for k in ("version", "score", "status")}

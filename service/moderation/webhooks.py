@@ -15,6 +15,8 @@ import time
 import urllib.error
 import urllib.request
 
+import redis
+
 from ..errors import NotFoundError
 from ..storage import webhooks
 from ..storage.client import UNAVAILABLE
@@ -112,6 +114,10 @@ class Deliverer:
                         time.sleep(0.2)
             except UNAVAILABLE:
                 time.sleep(2)
+            except redis.exceptions.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    log.exception("webhook deliverer failed; restarting it")
+                time.sleep(0.5)  # the outbox was deleted (e.g. FLUSHDB); ensure_group recreates it
             except Exception:  # the deliverer must never die; log and start over
                 log.exception("webhook deliverer failed; restarting it")
                 time.sleep(2)

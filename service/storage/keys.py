@@ -77,6 +77,31 @@ def shadow_results(version: str) -> str:
     return f"{PREFIX}:shadow:{version}"
 
 
+def rate(kind: str, subject: str) -> str:
+    """Counter of submissions from one IP, e-mail or site in the current window."""
+    return f"{PREFIX}:rate:{kind}:{subject}"
+
+
+def flood(kind: str, subject: str) -> str:
+    """Marker of a recent submission from one IP or e-mail (expires after the flood window)."""
+    return f"{PREFIX}:flood:{kind}:{subject}"
+
+
+def duplicate(text_hash: str) -> str:
+    """Counter of submissions with one normalised text."""
+    return f"{PREFIX}:dup:{text_hash}"
+
+
+def simhash_band(band: int, value: int) -> str:
+    """Set of text fingerprints sharing one band value (near-duplicate candidates)."""
+    return f"{PREFIX}:simhash:{band}:{value:02x}"
+
+
+def abuse_list(name: str) -> str:
+    """Set of entries of one block, allow or disposable-domain list."""
+    return f"{PREFIX}:list:{name}"
+
+
 def token(token_id: str) -> str:
     """Hash holding one API token's name, role, sha256 and creation time."""
     return f"{PREFIX}:token:{token_id}"

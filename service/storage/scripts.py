@@ -133,3 +133,24 @@ for _, member in ipairs(due) do
 end
 return due
 """
+
+# KEYS[1..n] rate-limit counters, KEYS[n+1..] flood markers
+# ARGV[1] n, then per counter: limit, window seconds; then the flood window in ms
+# Checks every limit first; if none is exceeded, counts this submission in each. Returns {0, 0} when allowed,
+# else {index of the exceeded key, ms until it resets}.
+CHECK_LIMITS = """
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if count >= tonumber(ARGV[2 * i]) then return {i, redis.call('PTTL', KEYS[i])} end
+end
+for i = n + 1, #KEYS do
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl > 0 then return {i, ttl} end
+end
+for i = 1, n do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i + 1])) end
+end
+for i = n + 1, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[2 * n + 2]) end
+return {0, 0}
+"""

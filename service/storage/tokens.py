@@ -1,4 +1,4 @@
-"""API tokens for people: only a hash is stored, looked up by a public id and compared in constant time.
+"""API tokens for people and websites: only a hash is stored, looked up by a public id and compared in constant time.
 
 A token reads `mod_<id>.<secret>`; Redis keeps the id, the sha256 of the
 secret, the person's name, role and creation time.
@@ -15,7 +15,7 @@ import secrets
 from ..errors import ConflictError, NotFoundError
 from . import keys
 
-ROLES = ("moderator", "admin")
+ROLES = ("site", "moderator", "admin")
 TOKEN_RE = re.compile(r"^mod_([A-Za-z0-9]{16})\.([A-Za-z0-9_-]{20,100})$")
 NAME_RE = re.compile(r"^[\w.@-]{1,64}$")
 

@@ -1,0 +1,186 @@
+"""Abuse rules that run beside the classifier, and the one policy that combines them.
+
+Each rule that fires adds a named entry to `reasons` with an effect:
+  reject  - the comment is rejected whatever the model says (honeypot, block lists, a text repeated too often);
+  approve - the comment is approved unless a reject rule fired (allow lists);
+  review  - the comment goes at least to review (links, duplicates, too fast, disposable e-mail).
+Then the model decides within those bounds (see `combine`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from model_training.features import fold_accents
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|fr|sn|io|co|ly|me|tk|ru|xyz|top)\b(?:/\S*)?",
+                    re.IGNORECASE)
+HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
+# Throw-away mail services, French ones included; extended with the `disposable_domains` list.
+DISPOSABLE_DOMAINS = frozenset("""
+mailinator.com guerrillamail.com guerrillamail.net sharklasers.com 10minutemail.com 10minutemail.net temp-mail.org
+tempmail.com tempmailo.com throwawaymail.com trashmail.com trashmail.net yopmail.com yopmail.fr yopmail.net
+jetable.org jetable.com mailcatch.com maildrop.cc getnada.com dispostable.com mintemail.com mohmal.com
+fakeinbox.com spamgourmet.com mailnesia.com emailondeck.com tempr.email discard.email moakt.com
+""".split())
+LIST_NAMES = ("block_words", "block_emails", "block_urls", "block_ips", "allow_emails", "allow_ips",
+              "disposable_domains")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One rule that fired."""
+
+    code: str
+    message: str
+    effect: str  # reject | approve | review
+
+    def as_reason(self) -> dict:
+        """The entry this hit adds to `reasons`."""
+        return {"code": self.code, "message": self.message, "rule": True}
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """The thresholds of the rules (from Settings)."""
+
+    max_links: int = 2
+    min_submit_seconds: float = 5.0
+    duplicate_reject_at: int = 3
+
+
+@dataclass
+class Signals:
+    """What the rules need to know besides the submission: counts from Redis and the lists."""
+
+    duplicates: int = 0  # earlier submissions with the same normalised text
+    near_duplicates: int = 0  # earlier submissions with a text at most a few bits away
+    lists: dict = field(default_factory=dict)  # list name -> set of entries
+    now: dt.datetime | None = None
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used for list matching."""
+    return fold_accents(text.casefold())
+
+
+def host_of(url: str) -> str:
+    """The host name of a URL or bare domain, lower-case, without www."""
+    match = HOST_RE.match(url.strip())
+    return match.group(1).lower().rstrip(".") if match else ""
+
+
+def domain_matches(host: str, domains) -> str | None:
+    """Return the listed domain that `host` is or is a subdomain of."""
+    for domain in domains:
+        if host == domain or host.endswith("." + domain):
+            return domain
+    return None
+
+
+def word_hit(text: str, words) -> str | None:
+    """Return the first listed word or phrase found on word boundaries ("alla" does not match "allait")."""
+    folded = fold(text)
+    for word in words:
+        if re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", folded):
+            return word
+    return None
+
+
+def ip_hit(ip: str | None, entries) -> str | None:
+    """Return the listed address or network that contains the IP."""
+    if not ip:
+        return None
+    address = ipaddress.ip_address(ip)
+    for entry in entries:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return entry
+        except ValueError:
+            continue
+    return None
+
+
+def email_hit(email: str, entries) -> str | None:
+    """Return the listed address or domain that matches an e-mail address."""
+    email = email.lower()
+    domain = email.rsplit("@", 1)[-1]
+    for entry in entries:
+        entry = entry.lower()
+        if email == entry or (entry.startswith("@") or "@" not in entry) and domain_matches(domain, [entry.lstrip("@")]):
+            return entry
+    return None
+
+
+def links_in(submission: dict) -> list[str]:
+    """The URLs in the text."""
+    return URL_RE.findall(submission["text"])
+
+
+def parse_rendered_at(raw) -> dt.datetime | None:
+    """The form's render time, given as ISO 8601 or Unix seconds (validated beforehand)."""
+    if raw is None:
+        return None
+    if isinstance(raw, (int, float)):
+        return dt.datetime.fromtimestamp(raw, dt.timezone.utc)
+    moment = dt.datetime.fromisoformat(raw)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list[Hit]:
+    """Run every rule; return the hits in a stable order."""
+    lists = signals.lists
+    hits: list[Hit] = []
+    if submission.get("honeypot"):
+        hits.append(Hit("honeypot", "The hidden honeypot field was filled in, as only bots do.", "reject"))
+    text_and_name = f"{submission['name']}\n{submission['text']}"
+    if word := word_hit(text_and_name, lists.get("block_words", ())):
+        hits.append(Hit("blocked_word", f"Contains the blocked word or phrase {word!r}.", "reject"))
+    if entry := email_hit(submission["email"], lists.get("block_emails", ())):
+        hits.append(Hit("blocked_email", f"The e-mail address matches the block list entry {entry!r}.", "reject"))
+    hosts = {host_of(u) for u in links_in(submission)} | ({host_of(submission["url"])} if submission.get("url") else set())
+    for host in sorted(hosts):
+        if domain := domain_matches(host, lists.get("block_urls", ())):
+            hits.append(Hit("blocked_url", f"Links to the blocked domain {domain!r}.", "reject"))
+            break
+    if entry := ip_hit(submission.get("ip"), lists.get("block_ips", ())):
+        hits.append(Hit("blocked_ip", f"Sent from the blocked address or network {entry}.", "reject"))
+    if signals.duplicates + 1 >= settings.duplicate_reject_at:
+        hits.append(Hit("repeated_text", f"The same text was submitted {signals.duplicates + 1} times.", "reject"))
+    elif signals.duplicates:
+        hits.append(Hit("duplicate_text", "The same text was submitted before.", "review"))
+    elif signals.near_duplicates:
+        hits.append(Hit("near_duplicate_text", "An almost identical text was submitted before.", "review"))
+    if email_hit(submission["email"], lists.get("allow_emails", ())) or ip_hit(submission.get("ip"),
+                                                                                lists.get("allow_ips", ())):
+        hits.append(Hit("allow_listed", "The author is on the allow list.", "approve"))
+    links = links_in(submission)
+    if settings.max_links and len(links) >= settings.max_links:
+        hits.append(Hit("many_links", f"Contains {len(links)} links (review from {settings.max_links}).", "review"))
+    rendered = parse_rendered_at(submission.get("form_rendered_at"))
+    now = signals.now or dt.datetime.now(dt.timezone.utc)
+    if rendered is not None and settings.min_submit_seconds:
+        elapsed = (now - rendered).total_seconds()
+        if elapsed < settings.min_submit_seconds:
+            hits.append(Hit("submitted_too_fast", f"Sent {max(elapsed, 0):.1f} s after the form was shown "
+                                                  f"(at least {settings.min_submit_seconds:g} s expected).", "review"))
+    domain = submission["email"].rsplit("@", 1)[-1].lower()
+    if domain_matches(domain, DISPOSABLE_DOMAINS | set(lists.get("disposable_domains", ()))):
+        hits.append(Hit("disposable_email", f"{domain} is a throw-away e-mail service.", "review"))
+    return hits
+
+
+def combine(model_status: str, model_reasons: list, hits: list[Hit]) -> tuple[str, list]:
+    """The one policy: reject rules win, then allow lists, then review floors, then the model."""
+    reasons = [h.as_reason() for h in hits] + model_reasons
+    effects = {h.effect for h in hits}
+    if "reject" in effects:
+        return "rejected", reasons
+    if "approve" in effects:
+        return "approved", reasons
+    if "review" in effects and model_status == "approved":
+        return "pending", reasons
+    return model_status, reasons

@@ -1,0 +1,277 @@
+"""Abuse rules, each with positive and negative cases in French and English, through the real API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from service import create_app
+from service.moderation.rules import email_hit, ip_hit, word_hit
+from service.storage import tokens
+
+from .conftest import bearer
+
+HAM_FR = "Merci pour cet article très clair sur la réforme foncière et ses enjeux."
+
+
+@pytest.fixture
+def make_client(config, redis_client):
+    """Build a client whose app has the given settings on top of the test defaults."""
+    def build(**overrides):
+        return create_app({**config, **overrides}).test_client()
+    return build
+
+
+def post(client, text=HAM_FR, email="lecteur@exemple.sn", headers=None, **extra):
+    return client.post("/v1/comments", json={"name": "Lecteur", "email": email, "text": text, **extra}, headers=headers)
+
+
+def codes(response) -> list[str]:
+    return [r["code"] for r in response.get_json()["reasons"]]
+
+
+# Limits ---------------------------------------------------------------------------------------------------------
+
+def test_rate_limit_per_ip_answers_429_while_other_commenters_are_served(make_client):
+    client = make_client(rate_limit_ip=(3, 60))
+    for i in range(3):
+        assert post(client, f"{HAM_FR} {i}", email=f"a{i}@exemple.sn", ip="196.1.1.1").status_code == 201
+    limited = post(client, f"{HAM_FR} x", email="a9@exemple.sn", ip="196.1.1.1")
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    body = limited.get_json()
+    assert (body["type"], body["reason"], body["subject"]) == ("/problems/rate-limited", "rate_limited", "ip")
+    assert post(client, f"{HAM_FR} y", email="b@exemple.sn", ip="196.1.1.2").status_code == 201
+
+
+def test_rate_limit_per_email(make_client):
+    client = make_client(rate_limit_email=(2, 60))
+    assert [post(client, f"Comment number {i} about the budget vote", email="same@example.com").status_code
+            for i in range(3)] == [201, 201, 429]
+
+
+def test_flood_control_refuses_a_second_comment_within_15_seconds(make_client):
+    client = make_client(flood_seconds=15)
+    assert post(client, ip="196.1.1.1").status_code == 201
+    again = post(client, "Un deuxième commentaire tout de suite après le premier.", ip="196.1.1.1",
+                 email="autre@exemple.sn")
+    assert again.status_code == 429 and again.get_json()["reason"] == "flood"
+    assert 14 <= int(again.headers["Retry-After"]) <= 15
+    same_email = post(client, "Another one from the same address, different IP.", ip="196.1.1.3")
+    assert same_email.status_code == 429 and same_email.get_json()["subject"] == "email"
+    assert post(client, "Someone else entirely, a different person.", ip="196.1.1.4",
+                email="x@example.com").status_code == 201
+
+
+def test_without_a_commenter_ip_the_website_is_never_throttled_as_one_commenter(make_client):
+    client = make_client(rate_limit_ip=(2, 60), flood_seconds=15)
+    statuses = [post(client, f"{HAM_FR} {i}", email=f"r{i}@exemple.sn").status_code for i in range(6)]
+    assert statuses == [201] * 6
+
+
+def test_rate_limit_per_site_key(make_client, redis_client):
+    site = bearer(tokens.create(redis_client, "journal", "site"))
+    client = make_client(rate_limit_site=(2, 60))
+    statuses = [post(client, f"{HAM_FR} {i}", email=f"s{i}@exemple.sn", headers=site).status_code for i in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+def test_site_key_can_be_required_and_opens_nothing_else(make_client, redis_client):
+    site = bearer(tokens.create(redis_client, "journal", "site"))
+    client = make_client(require_site_key=True)
+    assert post(client).status_code == 401
+    assert post(client, headers=bearer("mod_0123456789abcdef.wrongwrongwrongwrongwrong")).status_code == 401
+    created = post(client, headers=site)
+    assert created.status_code == 201
+    assert client.get("/v1/review/queue", headers=site).status_code == 403
+    assert "email" not in client.get(f"/v1/comments/{created.get_json()['id']}", headers=site).get_json()["comment"]
+
+
+@pytest.mark.parametrize(("trusted", "forwarded", "expected"), [
+    (0, "203.0.113.9", None),  # not configured: never trust the header
+    (1, "203.0.113.9", "203.0.113.9"),
+    (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client may forge anything left of the trusted hop
+    (2, "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+    (2, "203.0.113.9", None),  # fewer hops than trusted proxies
+    (1, "not-an-ip", None),
+])
+def test_forwarded_for_is_used_only_through_trusted_proxies(make_client, client, trusted, forwarded, expected):
+    app_client = make_client(trusted_proxies=trusted)
+    created = post(app_client, headers={"X-Forwarded-For": forwarded})
+    assert created.status_code == 201
+    moderator = bearer(tokens.create(app_client.application.extensions["moderation"].redis, f"m{trusted}x", "moderator"))
+    record = app_client.get(f"/v1/comments/{created.get_json()['id']}", headers=moderator).get_json()
+    assert record["comment"].get("ip") == expected
+
+
+def test_the_ip_field_wins_over_forwarded_for(make_client, redis_client):
+    client = make_client(trusted_proxies=1)
+    created = post(client, ip="196.1.1.1", headers={"X-Forwarded-For": "203.0.113.9"}).get_json()
+    moderator = bearer(tokens.create(redis_client, "mod", "moderator"))
+    assert client.get(f"/v1/comments/{created['id']}", headers=moderator).get_json()["comment"]["ip"] == "196.1.1.1"
+
+
+# Rules that shape the decision ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [HAM_FR, "I completely agree with the minister about the budget this year."])
+def test_a_repeated_text_goes_to_review_then_is_rejected(client, text):
+    first = post(client, text, email="a@exemple.sn")
+    second = post(client, text, email="b@exemple.sn")
+    third = post(client, text, email="c@exemple.sn")
+    assert "duplicate_text" not in codes(first)
+    assert second.get_json()["status"] == "pending" and codes(second)[0] == "duplicate_text"
+    assert third.get_json()["status"] == "rejected" and codes(third)[0] == "repeated_text"
+
+
+@pytest.mark.parametrize("text", ["Merci beaucoup !", "Great video"])
+def test_short_common_texts_are_not_duplicates(client, text):
+    results = [post(client, text, email=f"{i}@exemple.sn") for i in range(3)]
+    assert all(not {"duplicate_text", "repeated_text"} & set(codes(r)) for r in results)
+
+
+@pytest.mark.parametrize(("base", "variant"), [
+    ("Gagnez des cartes cadeaux gratuites chaque jour en vous abonnant à ma chaîne",
+     "GAGNEZ des cartes cadeaux gratuites chaque jour en vous abonnant à ma chaine !!!"),
+    ("Check out my channel and subscribe for free gift cards every day",
+     "Check out my channel and subscribe for free gift card every day"),
+])
+def test_near_duplicates_go_to_review(client, base, variant):
+    post(client, base)
+    near = post(client, variant, email="b@exemple.sn")
+    assert "near_duplicate_text" in codes(near) and near.get_json()["status"] != "approved"
+    other = post(client, "Les Lions ont bien joué mais l'arbitrage était scandaleux en seconde mi-temps.", email="c@x.sn")
+    assert "near_duplicate_text" not in codes(other)
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    (f"{HAM_FR} Sources : https://ansd.sn/rapport et https://www.senego.example.com/article", True),
+    ("See https://data.example.org/a and www.example.net/b for the figures.", True),
+    (f"{HAM_FR} Source : https://ansd.sn/rapport", False),
+    ("I agree with this analysis of the budget.", False),
+])
+def test_two_links_or_more_go_at_least_to_review(client, text, fires):
+    response = post(client, text)
+    assert ("many_links" in codes(response)) is fires
+    if fires:
+        assert response.get_json()["status"] in ("pending", "rejected")
+
+
+def test_a_filled_honeypot_is_rejected_and_an_empty_one_is_ignored(client):
+    assert post(client, honeypot="http://spam.example.com").get_json()["status"] == "rejected"
+    assert codes(post(client, "Un autre commentaire parfaitement normal sur l'article.", honeypot=""))[0] != "honeypot"
+
+
+@pytest.mark.parametrize(("seconds_ago", "fires"), [(1, True), (4.5, True), (6, False), (600, False)])
+def test_submitting_faster_than_a_human_goes_to_review(client, seconds_ago, fires):
+    rendered = time.time() - seconds_ago
+    response = post(client, f"{HAM_FR} {seconds_ago}", form_rendered_at=rendered)
+    assert ("submitted_too_fast" in codes(response)) is fires
+    if fires:
+        assert response.get_json()["status"] != "approved"
+
+
+def test_form_rendered_at_accepts_iso_dates_and_refuses_garbage(client):
+    iso = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).isoformat()
+    assert "submitted_too_fast" in codes(post(client, form_rendered_at=iso))
+    bad = post(client, "x y z", form_rendered_at="yesterday")
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "form_rendered_at"
+
+
+@pytest.mark.parametrize(("email", "fires"), [("bot@yopmail.fr", True), ("x@mailinator.com", True),
+                                              ("x@sub.guerrillamail.com", True), ("lecteur@orange.sn", False)])
+def test_disposable_email_domains_send_to_review(client, email, fires):
+    response = post(client, f"{HAM_FR} {email}", email=email)
+    assert ("disposable_email" in codes(response)) is fires
+    if fires:
+        assert response.get_json()["status"] != "approved"
+
+
+# Block and allow lists -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def admin_client(client, admin):
+    def put(name, entries):
+        response = client.put(f"/v1/admin/lists/{name}", json={"entries": entries}, headers=admin)
+        assert response.status_code == 200, response.get_json()
+        client.application.extensions["moderation"].guard.lists.invalidate()  # no 5 s wait in tests
+        return response.get_json()
+    return put
+
+
+@pytest.mark.parametrize(("blocked", "text", "fires"), [
+    ("alla", "Il allait au marché tous les matins.", False),
+    ("alla", "Alla est partie hier.", True),
+    ("crétin", "Quel CRETIN ce ministre", True),
+    ("crétin", "Les crétins sont partout", False),
+    ("viagra", "Buy Viagra now", True),
+    ("viagra", "viagrafree is a word we made up", False),
+    ("casino en ligne", "Le meilleur Casino en Ligne du Sénégal", True),
+])
+def test_blocked_words_match_on_word_boundaries_without_case_or_accents(blocked, text, fires):
+    assert (word_hit(text, [blocked]) is not None) is fires
+
+
+def test_blocked_words_reject_through_the_api(client, admin_client):
+    admin_client("block_words", ["arnaque"])
+    assert post(client, "C'est une ARNAQUE totale, fuyez").get_json()["status"] == "rejected"
+    assert codes(post(client, "Les arnaqueurs ont été arrêtés par la police hier.", email="b@x.sn"))[0] != "blocked_word"
+
+
+@pytest.mark.parametrize(("entries", "email", "fires"), [
+    (["spammer@example.com"], "Spammer@Example.com", True),
+    (["spam.example"], "x@mail.spam.example", True),
+    (["spam.example"], "x@notspam.example", False),
+    (["@spam.example"], "x@spam.example", True),
+])
+def test_email_list_entries_match_addresses_and_domains(entries, email, fires):
+    assert (email_hit(email, entries) is not None) is fires
+
+
+@pytest.mark.parametrize(("entries", "ip", "fires"), [
+    (["203.0.113.0/24"], "203.0.113.77", True), (["203.0.113.0/24"], "203.0.114.1", False),
+    (["2001:db8::/32"], "2001:db8::1", True), (["196.1.1.1"], "196.1.1.1", True), ([], "196.1.1.1", False),
+])
+def test_ip_list_entries_match_addresses_and_networks(entries, ip, fires):
+    assert (ip_hit(ip, entries) is not None) is fires
+
+
+def test_blocked_emails_urls_and_ips_reject(client, admin_client):
+    admin_client("block_emails", ["spam.example"])
+    admin_client("block_urls", ["casino.example"])
+    admin_client("block_ips", ["203.0.113.0/24"])
+    assert codes(post(client, email="a@spam.example"))[0] == "blocked_email"
+    assert codes(post(client, "Jouez ici https://www.casino.example/bonus", email="b@x.sn"))[0] == "blocked_url"
+    assert codes(post(client, "Nice article about the election.", email="c@x.sn",
+                      url="http://win.casino.example"))[0] == "blocked_url"
+    assert codes(post(client, "Bonjour à tous les lecteurs du journal.", email="d@x.sn", ip="203.0.113.5"))[0] == \
+        "blocked_ip"
+    assert post(client, "Bonjour à tous les lecteurs du journal.", email="e@x.sn",
+                ip="198.51.100.1").get_json()["status"] != "rejected"
+
+
+def test_allow_list_approves_what_the_model_doubts_but_never_overrides_a_block(client, admin_client):
+    admin_client("allow_emails", ["redaction@journal.example.sn"])
+    admin_client("block_words", ["arnaque"])
+    spammy = "Check out my channel http://x.example.com subscribe and share"
+    assert post(client, spammy, email="redaction@journal.example.sn").get_json()["status"] == "approved"
+    assert post(client, "arnaque", email="redaction@journal.example.sn").get_json()["status"] == "rejected"
+    assert post(client, spammy, email="someone@else.example").get_json()["status"] != "approved"
+
+
+def test_list_admin_validates_entries_and_names(client, admin, moderator):
+    bad_ip = client.put("/v1/admin/lists/block_ips", json={"entries": ["300.1.1.1"]}, headers=admin)
+    assert bad_ip.status_code == 422 and bad_ip.get_json()["errors"][0]["field"] == "entries[0]"
+    assert client.put("/v1/admin/lists/nope", json={"entries": []}, headers=admin).status_code == 404
+    assert client.put("/v1/admin/lists/block_words", json={"entries": ["x"]}, headers=moderator).status_code == 403
+    assert client.get("/v1/admin/lists", headers=admin).get_json()["block_words"] == []
+
+
+def test_score_endpoint_applies_the_stateless_rules(client, admin_client):
+    admin_client("block_words", ["arnaque"])
+    body = {"comments": [{"name": "A", "email": "a@x.sn", "text": "arnaque"},
+                         {"name": "A", "email": "a@yopmail.fr", "text": HAM_FR}]}
+    results = client.post("/v1/score", json=body).get_json()["results"]
+    assert results[0]["decision"] == "rejected" and results[0]["reasons"][0]["code"] == "blocked_word"
+    assert results[1]["reasons"][0]["code"] == "disposable_email"
