@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from flask import Blueprint, Response, g, request, stream_with_context
 
@@ -40,10 +41,13 @@ def revoke_token(name: str):
     return "", 204
 
 
+VERSION_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
+
+
 def _version_from_body() -> str:
     body = read_json_object()
     version = body.get("version") if isinstance(body, dict) else None
-    if not isinstance(version, str) or not version or "/" in version or version.startswith("."):
+    if not isinstance(version, str) or not VERSION_RE.match(version):
         raise ValidationError([{"field": "version", "message": "must name a model directory in the models root"}])
     return version
 
