@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: install run test system-test-deps clean
+.PHONY: install run test system-test-deps audit clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,11 @@ system-test-deps:
 
 test: $(VENV)/.installed-test system-test-deps
 	$(PY) -m pytest
+
+# Needs the PyPI JSON API or OSV, which CI's network does not reach; see docs/security.md.
+audit: $(VENV)/.installed
+	$(PY) -m pip install --quiet pip-audit
+	$(PY) -m pip_audit --skip-editable
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
