@@ -27,12 +27,15 @@ $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml
 run: install
 	$(PY) -m service serve
 
-# Chromium for the moderator page's browser tests comes from Debian.
+# From Debian: chromium for the review page's browser tests, docker-compose to validate docker-compose.yml.
+SYSTEM_TEST_PACKAGES := chromium docker-compose
 system-test-deps:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium for the browser tests" >&2; \
+	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing" >&2; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
 
 test: $(VENV)/.installed-test system-test-deps
 	$(PY) -m pytest

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import redis
 
+from . import connection
 from .artifact import load_verified, read_metadata, resolve_model_dir, smoke_test
 from .errors import ArtifactError
 
@@ -40,8 +41,7 @@ def default_models_root() -> Path:
 
 def connect(url: str | None = None) -> redis.Redis:
     """A client for the CLI commands."""
-    return redis.Redis.from_url(url or default_redis_url(), decode_responses=True, socket_timeout=5,
-                                socket_connect_timeout=5)
+    return connection.connect(url or default_redis_url(), timeout=5)
 
 
 def _now() -> str:

@@ -13,11 +13,10 @@ import os
 import threading
 import time
 
-import redis
-
 from .moderation.webhooks import Deliverer
 from .runtime import Runtime
 from .storage import retention
+from .storage.client import connect
 
 
 class Background:
@@ -31,8 +30,7 @@ class Background:
     def deliverer(self, client=None) -> Deliverer:
         """A deliverer configured from the settings (own client: it blocks on the outbox)."""
         settings = self.runtime.settings
-        client = client or redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=10,
-                                                socket_connect_timeout=2)
+        client = client or connect(settings.redis_url, timeout=10, max_connections=4)
         return Deliverer(client, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
                          backoff_base=settings.webhook_backoff_seconds,
                          maintenance=lambda: retention.sweep(client, now_ms=int(time.time() * 1000),

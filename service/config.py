@@ -12,7 +12,7 @@ from .errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
-REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
 FSYNC_POLICIES = ("always", "everysec", "no")
 
 
@@ -112,7 +112,7 @@ class Settings:
     def check(self) -> None:
         """Raise ConfigError if the values are inconsistent."""
         if urlsplit(self.redis_url).scheme not in REDIS_SCHEMES:
-            raise ConfigError("MODERATION_REDIS_URL must start with redis://, rediss:// or unix://")
+            raise ConfigError("MODERATION_REDIS_URL must start with redis://, rediss://, unix:// or redis+sentinel://")
         for name in ("approve_below", "reject_at"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -144,9 +144,10 @@ class Settings:
         if self.secret_key:
             out["secret_key"] = "***"
         parts = urlsplit(self.redis_url)
-        if parts.password:
-            netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-            out["redis_url"] = urlunsplit(parts._replace(netloc=netloc))
+        if "@" in parts.netloc:
+            credentials, hosts = parts.netloc.rsplit("@", 1)
+            user = credentials.split(":", 1)[0] if ":" in credentials else ""
+            out["redis_url"] = urlunsplit(parts._replace(netloc=f"{user}:***@{hosts}"))
         return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
 
 

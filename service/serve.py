@@ -27,6 +27,8 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "--preload",
         "--timeout", "30",
         "--graceful-timeout", "10",
+        # Not used, and two instances on one host would fight over its default path.
+        "--no-control-socket",
         "service:create_app()",
     ]
 

@@ -43,7 +43,8 @@ def test_masked_settings_hide_the_redis_password():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"MODERATION_REDIS_URL": "http://x"}, "MODERATION_REDIS_URL must start with redis://, rediss:// or unix://"),
+        ({"MODERATION_REDIS_URL": "http://x"},
+         "MODERATION_REDIS_URL must start with redis://, rediss://, unix:// or redis+sentinel://"),
         ({"MODERATION_APPROVE_BELOW": "abc"}, "MODERATION_APPROVE_BELOW must be a number, got 'abc'"),
         ({"MODERATION_REJECT_AT": "1.5"}, "MODERATION_REJECT_AT must be between 0 and 1, got 1.5"),
         ({"MODERATION_APPROVE_BELOW": "0.8", "MODERATION_REJECT_AT": "0.5"},

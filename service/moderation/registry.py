@@ -16,14 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-
 from model_training import registry
 from model_training.artifact import model_in_root
 from model_training.errors import ArtifactError
 
 from ..errors import ModelError
-from ..storage.client import UNAVAILABLE
+from ..storage.client import UNAVAILABLE, connect
 from .model import LoadedModel, load_model
 from .policy import Thresholds
 
@@ -116,8 +114,8 @@ class ModelManager:
         threading.Thread(target=self._watch, name="model-watcher", daemon=True).start()
 
     def _watch(self) -> None:
-        listener = redis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=self.poll_seconds + 5,
-                                        socket_connect_timeout=2) if self.redis_url else self.client
+        listener = connect(self.redis_url, timeout=self.poll_seconds + 5, max_connections=4) \
+            if self.redis_url else self.client
         while True:
             try:
                 pubsub = listener.pubsub(ignore_subscribe_messages=True)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import redis
 
+from model_training.connection import connect as shared_connect
+
 from ..errors import StorageUnavailableError
 
 # The exceptions that mean "Redis is not there right now", as opposed to a bug.
-UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
+UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError,
+               redis.exceptions.ReadOnlyError)  # ReadOnlyError: talking to a replica during a failover
 
 
 def connect(url: str, *, timeout: float = 0.5, max_connections: int = 32) -> redis.Redis:
-    """Return a pooled client for a redis://, rediss:// or unix:// URL (no I/O happens yet)."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        max_connections=max_connections,
-        health_check_interval=30,
-        decode_responses=True,
-    )
+    """Return a pooled client for a redis://, rediss://, unix:// or redis+sentinel:// URL (no I/O happens yet)."""
+    return shared_connect(url, timeout=timeout, max_connections=max_connections, health_check_interval=30)
 
 
 def ping(client: redis.Redis) -> None:
