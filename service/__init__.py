@@ -8,9 +8,11 @@ import logging
 from flask import Flask
 
 from .api import admin, auth, comments, health, model_info, openapi, problems, requestlog, review, score, security, web
+from .api import metrics as metrics_api
 from .api.schemas import submission_fields
 from .background import Background
 from .config import Settings
+from .metrics import LiveCollector, Metrics
 from .moderation.guard import Guard
 from .moderation.registry import ModelManager
 from .runtime import Runtime
@@ -71,7 +73,11 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
-    background = Background(app.extensions["moderation"])
+    app.extensions["moderation.metrics"] = Metrics()
+    app.extensions["moderation.live_metrics"] = LiveCollector(app.extensions["moderation"])
+    metrics_api.register(app)
+    app.register_blueprint(metrics_api.bp)
+    background = Background(app.extensions["moderation"], app.extensions["moderation.metrics"])
     app.extensions["moderation.background"] = background
     app.before_request(background.ensure_started)
     logging.getLogger("service").info("started with model %s and settings %s", models.state.active.version,

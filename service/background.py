@@ -22,8 +22,9 @@ from .storage.client import connect
 class Background:
     """Start the background threads once per process."""
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, metrics=None):
         self.runtime = runtime
+        self.metrics = metrics
         self._pid: int | None = None
         self._lock = threading.Lock()
 
@@ -31,8 +32,9 @@ class Background:
         """A deliverer configured from the settings (own client: it blocks on the outbox)."""
         settings = self.runtime.settings
         client = client or connect(settings.redis_url, timeout=10, max_connections=4)
+        record = (lambda result: self.metrics.webhooks.labels(result).inc()) if self.metrics else None
         return Deliverer(client, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
-                         backoff_base=settings.webhook_backoff_seconds,
+                         backoff_base=settings.webhook_backoff_seconds, on_result=record,
                          maintenance=lambda: retention.sweep(client, now_ms=int(time.time() * 1000),
                                                              keep_personal_days=settings.keep_personal_days))
 

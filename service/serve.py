@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,8 +31,17 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "--graceful-timeout", "10",
         # Not used, and two instances on one host would fight over its default path.
         "--no-control-socket",
+        "--config", "python:service.gunicorn_conf",
         "service:create_app()",
     ]
+
+
+def metrics_environment(settings: Settings) -> dict:
+    """A fresh directory where every worker writes its Prometheus samples (multiprocess mode)."""
+    directory = settings.data_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
 
 
 def serve(settings: Settings) -> int:
@@ -42,7 +53,7 @@ def serve(settings: Settings) -> int:
         embedded.start()
         log.info("embedded redis-server started, data in %s", settings.data_dir)
     try:
-        gunicorn = subprocess.Popen(gunicorn_command(settings))
+        gunicorn = subprocess.Popen(gunicorn_command(settings), env={**os.environ, **metrics_environment(settings)})
 
         def forward(signum, _frame):
             if gunicorn.poll() is None:

@@ -42,11 +42,11 @@ def submit_comment():
     ip = commenter_ip(submission.get("ip"), rt.settings.trusted_proxies)
     if ip:
         submission["ip"] = ip
-    rt.guard.admit(ip=ip, email=submission["email"], site=site["name"] if site else None)
-    record = intake.submit(rt.redis, rt.models.state, submission, hits=rt.guard.evaluate(submission),
+    hits = rt.guard.admit(submission, ip=ip, site=site["name"] if site else None)
+    record = intake.submit(rt.redis, rt.models.state, submission, hits=hits,
                            keep_rejected_ms=rt.settings.keep_rejected_days * 86_400_000)
     g.log_fields = {"comment_id": record["id"], "decision": record["status"], "score": record["score"],
-                    "model_version": record["model_version"]}
+                    "model_version": record["model_version"], "reasons": [r["code"] for r in record["reasons"]]}
     body = {k: record[k] for k in ("id", "status", "score", "model_version", "reasons")}
     return body, 201, {"Location": url_for("comments.get_comment", comment_id=record["id"])}
 

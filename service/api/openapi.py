@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+
+from flask import Blueprint, render_template
 
 from . import runtime
 from ..moderation.rules import LIST_NAMES
@@ -225,6 +227,11 @@ def build_document(fields, model_version: str) -> dict:
                                    "responses": {"303": {"description": "Back to /review"}}}},
         "/review/logout": {"post": {"summary": "Sign out of the web page (HTML form)", "operationId": "logout",
                                     "responses": {"303": {"description": "Back to /review"}}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics (for the internal network)", "operationId": "metrics",
+                             "responses": {"200": {"description": "Prometheus text format",
+                                                   "content": {"text/plain": {}}}}}},
+        "/docs": {"get": {"summary": "This document as a readable page (HTML)", "operationId": "docs",
+                          "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
         "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                   "responses": {"200": {"description": "OpenAPI 3.1",
                                                         "content": {"application/json": {}}}}}},
@@ -330,8 +337,22 @@ def build_document(fields, model_version: str) -> dict:
     }
 
 
+def current_document() -> dict:
+    """The document for this app and the model it serves."""
+    rt = runtime()
+    return build_document(rt.submission_fields, rt.models.state.active.version)
+
+
 @bp.get("/openapi.json")
 def openapi_document():
     """Serve the OpenAPI document."""
-    rt = runtime()
-    return build_document(rt.submission_fields, rt.models.state.active.version)
+    return current_document()
+
+
+@bp.get("/docs")
+def docs_page():
+    """The same document as a page: every operation, who may call it, its parameters, body and answers."""
+    document = current_document()
+    return render_template("api_docs.html", doc=document, csrf_token="",
+                           schemas_json={name: json.dumps(schema, indent=2, ensure_ascii=False)
+                                         for name, schema in document["components"]["schemas"].items()})

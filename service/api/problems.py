@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, json, request
+from flask import Flask, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ModerationError, StorageUnavailableError
@@ -33,6 +33,7 @@ def problem(status: int, title: str, detail: str, *, slug: str | None = None, he
 
 def _from_moderation_error(exc: ModerationError):
     extra = dict(exc.context)
+    g.problem = {"slug": exc.slug, **extra}
     if hasattr(exc, "errors"):
         extra["errors"] = exc.errors
     headers = dict(exc.headers)

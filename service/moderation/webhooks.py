@@ -41,7 +41,7 @@ class Deliverer:
     """Fan events out to endpoints and deliver what is due; `run_once` is one pass, `start` runs it forever."""
 
     def __init__(self, client, *, timeout: float = 5.0, max_attempts: int = 10, backoff_base: float = 2.0,
-                 lease_ms: int = 60_000, maintenance=None, maintenance_every: float = 600.0):
+                 lease_ms: int = 60_000, maintenance=None, maintenance_every: float = 600.0, on_result=None):
         self.client = client
         self.timeout = timeout
         self.max_attempts = max_attempts
@@ -50,6 +50,7 @@ class Deliverer:
         self.deliveries = webhooks.Deliveries(client)
         self.maintenance = maintenance
         self.maintenance_every = maintenance_every
+        self.on_result = on_result or (lambda result: None)
         self._last_maintenance = 0.0
 
     def post(self, url: str, body: bytes, headers: dict) -> int:
@@ -82,6 +83,7 @@ class Deliverer:
             "X-Moderation-Signature": signature_header([s["secret"] for s in endpoint["secrets"]], body, timestamp),
         })
         entry.update(url=endpoint["url"], status=status)
+        self.on_result("delivered" if 200 <= status < 300 else "failed")
         if 200 <= status < 300:
             self.deliveries.done(member, {**entry, "result": "delivered"})
         elif attempt + 1 >= self.max_attempts:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import keys, scripts
 
@@ -14,17 +17,17 @@ BAND_BITS = SIMHASH_BITS // BANDS
 # character 5-grams: small edits land 1-8 bits apart, unrelated texts 14-30. With 8 bands of 8 bits, two
 # fingerprints within 7 bits always share a band (pigeonhole), so the band lookup misses none of them.
 NEAR_DISTANCE = BANDS - 1
+_BIT_WEIGHTS = np.uint64(1) << np.arange(SIMHASH_BITS, dtype=np.uint64)
 
 
 def simhash(text: str) -> int:
     """A 64-bit SimHash of a normalised text's character 5-grams: similar texts get close fingerprints."""
-    shingles = [text[i:i + 5] for i in range(max(1, len(text) - 4))]
-    weights = [0] * SIMHASH_BITS
-    for shingle in shingles:
-        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(SIMHASH_BITS):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(SIMHASH_BITS) if weights[bit] > 0)
+    shingles = {text[i:i + 5] for i in range(max(1, len(text) - 4))}
+    hashes = np.frombuffer(b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles),
+                           dtype=">u8").astype(np.uint64)
+    bits = ((hashes[:, None] >> np.arange(SIMHASH_BITS, dtype=np.uint64)) & np.uint64(1)).astype(np.int32)
+    votes = 2 * bits.sum(axis=0) - len(hashes)
+    return int(_BIT_WEIGHTS[votes > 0].sum())
 
 
 def bands(fingerprint: int) -> list[int]:
@@ -33,62 +36,57 @@ def bands(fingerprint: int) -> list[int]:
     return [(fingerprint >> (BAND_BITS * i)) & mask for i in range(BANDS)]
 
 
-class Limits:
-    """Rate limits per commenter IP, e-mail and site key, and flood control per IP and e-mail."""
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of admitting one submission: a limit it exceeded, or the duplicate counts of its text."""
+
+    exceeded: tuple[str, str, int] | None  # (rule, subject kind, ms to wait)
+    duplicates: int = 0
+    near_duplicates: int = 0
+
+
+class Admitter:
+    """Rate limits per commenter IP, e-mail and site key, flood control, and duplicate counts: one round trip."""
 
     def __init__(self, client, *, per_ip: tuple[int, int] | None, per_email: tuple[int, int] | None,
-                 per_site: tuple[int, int] | None, flood_seconds: float):
-        self.client = client
+                 per_site: tuple[int, int] | None, flood_seconds: float, duplicate_window_days: int,
+                 duplicate_min_words: int):
         self.rates = {"ip": per_ip, "email": per_email, "site": per_site}
         self.flood_ms = int(flood_seconds * 1000)
-        self._check = client.register_script(scripts.CHECK_LIMITS)
+        self.window_ms = duplicate_window_days * 86_400_000
+        self.min_words = duplicate_min_words
+        self._admit = client.register_script(scripts.ADMIT)
 
-    def check(self, *, ip: str | None, email: str, site: str | None) -> tuple[str, str, int] | None:
-        """Count this submission; return (rule, subject kind, ms to wait) if a limit is exceeded, else None."""
+    def admit(self, *, ip: str | None, email: str, site: str | None, normalized: str) -> Admission:
+        """Check and count the limits; if none is exceeded, count and record the text."""
         subjects = {"ip": ip, "email": email, "site": site}
-        rate_keys, args, labels = [], [], []
+        limit_keys, args, labels = [], [], []
         for kind, rule in self.rates.items():
             if rule and subjects[kind]:
-                rate_keys.append(keys.rate(kind, subjects[kind]))
+                limit_keys.append(keys.rate(kind, subjects[kind]))
                 args += [rule[0], rule[1]]
                 labels.append(("rate_limited", kind))
-        flood_keys = []
+        n = len(limit_keys)
         if self.flood_ms:
             for kind in ("ip", "email"):
                 if subjects[kind]:
-                    flood_keys.append(keys.flood(kind, subjects[kind]))
+                    limit_keys.append(keys.flood(kind, subjects[kind]))
                     labels.append(("flood", kind))
-        if not rate_keys and not flood_keys:
-            return None
-        index, wait_ms = self._check(keys=rate_keys + flood_keys, args=[len(rate_keys), *args, self.flood_ms])
-        if index == 0:
-            return None
-        rule, kind = labels[index - 1]
-        return rule, kind, max(int(wait_ms), 0)
-
-
-def text_signals(client, normalized: str, *, window_days: int, min_words: int) -> tuple[int, int]:
-    """Count earlier submissions of this text and of near-identical ones, and record this one; one round trip."""
-    tokens = normalized.split()
-    if len(tokens) < min_words:
-        return 0, 0
-    digest = hashlib.sha1(normalized.encode()).hexdigest()
-    fingerprint = simhash(normalized)
-    window_ms = window_days * 86_400_000
-    band_keys = [keys.simhash_band(i, b) for i, b in enumerate(bands(fingerprint))]
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(keys.duplicate(digest))
-    pipe.pexpire(keys.duplicate(digest), window_ms)
-    for key in band_keys:
-        pipe.smembers(key)
-    for key in band_keys:
-        pipe.sadd(key, f"{fingerprint:016x}")
-        pipe.pexpire(key, window_ms)
-    replies = pipe.execute()
-    duplicates = replies[0] - 1
-    candidates = set().union(*replies[2:2 + BANDS])
-    near = sum(1 for c in candidates if 0 < bin(int(c, 16) ^ fingerprint).count("1") <= NEAR_DISTANCE)
-    return duplicates, near
+        args.append(self.flood_ms)
+        text_keys = []
+        if len(normalized.split()) >= self.min_words:
+            fingerprint = simhash(normalized)
+            text_keys = [keys.duplicate(hashlib.sha1(normalized.encode()).hexdigest())]
+            text_keys += [keys.simhash_band(i, b) for i, b in enumerate(bands(fingerprint))]
+            args += [self.window_ms, fingerprint >> 32, fingerprint & 0xFFFFFFFF, NEAR_DISTANCE]
+        if not limit_keys and not text_keys:
+            return Admission(None)
+        index, wait_ms, duplicates, near = self._admit(keys=limit_keys + text_keys,
+                                                      args=[n, len(limit_keys), *args])
+        if index:
+            rule, kind = labels[index - 1]
+            return Admission((rule, kind, max(int(wait_ms), 0)))
+        return Admission(None, int(duplicates), int(near))
 
 
 class ListCache:

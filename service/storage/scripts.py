@@ -134,23 +134,52 @@ end
 return due
 """
 
-# KEYS[1..n] rate-limit counters, KEYS[n+1..] flood markers
-# ARGV[1] n, then per counter: limit, window seconds; then the flood window in ms
-# Checks every limit first; if none is exceeded, counts this submission in each. Returns {0, 0} when allowed,
-# else {index of the exceeded key, ms until it resets}.
-CHECK_LIMITS = """
-local n = tonumber(ARGV[1])
+# KEYS[1..n] rate-limit counters, KEYS[n+1..m] flood markers, then (when the text is long enough) the
+# duplicate counter and the fingerprint band sets: KEYS[m+1] counter, KEYS[m+2..] bands
+# ARGV[1] n, ARGV[2] m, then per counter: limit, window seconds; then the flood window (ms);
+# then, for the text: window ms, fingerprint high 32 bits, low 32 bits, largest near distance
+# Checks every limit first; if one is exceeded, nothing is recorded and it returns {index, ms until reset, 0, 0}.
+# Otherwise it counts the submission in each limit, counts earlier submissions of the same text and of texts
+# whose fingerprint is at most the near distance away (compared here, so the candidates never leave Redis),
+# records this text, and returns {0, 0, duplicates, near duplicates}. One round trip for all abuse state.
+ADMIT = """
+local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, n do
   local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count >= tonumber(ARGV[2 * i]) then return {i, redis.call('PTTL', KEYS[i])} end
+  if count >= tonumber(ARGV[1 + 2 * i]) then return {i, redis.call('PTTL', KEYS[i]), 0, 0} end
 end
-for i = n + 1, #KEYS do
+for i = n + 1, m do
   local ttl = redis.call('PTTL', KEYS[i])
-  if ttl > 0 then return {i, ttl} end
+  if ttl > 0 then return {i, ttl, 0, 0} end
 end
 for i = 1, n do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i + 1])) end
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 + 2 * i])) end
 end
-for i = n + 1, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[2 * n + 2]) end
-return {0, 0}
+local at = 3 + 2 * n
+for i = n + 1, m do redis.call('SET', KEYS[i], '1', 'PX', ARGV[at]) end
+if #KEYS == m then return {0, 0, 0, 0} end
+
+local window, high, low, limit = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+local duplicates = redis.call('INCR', KEYS[m + 1]) - 1
+redis.call('PEXPIRE', KEYS[m + 1], window)
+local function popcount(x)
+  local c = 0
+  while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
+  return c
+end
+local seen, near = {}, 0
+local me = ARGV[at + 2] .. ':' .. ARGV[at + 3]
+for k = m + 2, #KEYS do
+  for _, member in ipairs(redis.call('SMEMBERS', KEYS[k])) do
+    if not seen[member] then
+      seen[member] = true
+      local h, l = member:match('(%d+):(%d+)')
+      local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
+      if d > 0 and d <= limit then near = near + 1 end
+    end
+  end
+  redis.call('SADD', KEYS[k], me)
+  redis.call('PEXPIRE', KEYS[k], window)
+end
+return {0, 0, duplicates, near}
 """

@@ -1,0 +1,204 @@
+"""Load benchmark: the real service against a bare Flask endpoint, both under the same gunicorn settings.
+
+Usage:
+  .venv/bin/python benchmarks/load.py                      # service vs baseline, alternated, median of rounds
+  .venv/bin/python benchmarks/load.py --instances 2        # also: 1 vs 2 service instances sharing one Redis
+  .venv/bin/python benchmarks/load.py --sweep --plot docs/latency-vs-load.png   # latency vs concurrency
+
+Starts its own redis-server (AOF, everysec), the service and the baseline on free local ports, drives them with
+wrk (Debian package) for a fixed time per round, and prints Markdown. Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.storage.server import RedisServer  # noqa: E402
+
+LUA = ROOT / "benchmarks" / "wrk_comments.lua"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def start_service(redis_url: str, data_dir: Path, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "MODERATION_REDIS_URL": redis_url, "PORT": str(port), "MODERATION_WORKERS": str(workers),
+           "MODERATION_THREADS": str(threads), "MODERATION_DATA_DIR": str(data_dir), "MODERATION_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(f"{base}/readyz")
+    return proc, base
+
+
+def start_baseline(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+                             "--workers", str(workers), "--threads", str(threads), "--no-control-socket",
+                             "--chdir", str(ROOT / "benchmarks"), "bare_app:app"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, base
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(30)
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(base: str, connections: int, seconds: int) -> dict:
+    """One wrk run; returns requests/s, latency percentiles (ms), non-2xx responses and socket errors."""
+    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                          "-s", str(LUA), base], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+              "non_2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
+              "errors": sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))}
+    for pct in ("50", "90", "99"):
+        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out).groups()
+        result[f"p{pct}"] = float(value) * UNITS[unit]
+    return result
+
+
+def median_of(runs: list[dict]) -> dict:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def row(name: str, r: dict) -> str:
+    return (f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p90']:.2f} | {r['p99']:.2f} | "
+            f"{int(r['non_2xx'])} | {int(r['errors'])} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--sweep", action="store_true", help="latency of the service at 1, 2, 4, 8, 16, 32 connections")
+    parser.add_argument("--plot", type=Path, help="with --sweep: write the latency-vs-load plot here")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = RedisServer(Path(tmp) / "redis", port=free_port()).start()
+        procs = []
+        try:
+            service, service_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
+            baseline, baseline_base = start_baseline(args.workers, args.threads)
+            procs += [service, baseline]
+            print(f"## Load: `POST /v1/comments` vs a bare Flask endpoint\n\nMachine: {os.cpu_count()} cores. gunicorn "
+                  f"gthread, {args.workers} workers x {args.threads} threads for both; wrk, {args.connections} "
+                  f"connections, {args.seconds} s per round, {args.rounds} alternating rounds, medians shown. "
+                  f"Command: `.venv/bin/python benchmarks/load.py {' '.join(sys.argv[1:])}`.\n")
+            runs = {"service": [], "baseline": []}
+            run_wrk(service_base, args.connections, 2)  # warm-up
+            run_wrk(baseline_base, args.connections, 2)
+            for _ in range(args.rounds):
+                runs["baseline"].append(run_wrk(baseline_base, args.connections, args.seconds))
+                runs["service"].append(run_wrk(service_base, args.connections, args.seconds))
+            service_m, baseline_m = median_of(runs["service"]), median_of(runs["baseline"])
+            print("| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |\n|---|---|---|---|---|---|---|")
+            print(row("bare Flask (parse JSON, return JSON)", baseline_m))
+            print(row("service (validate, rules, score, store, queue)", service_m))
+            service_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["service"])
+            baseline_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["baseline"])
+            print(f"\nRatio service / baseline: **{service_m['rps'] / baseline_m['rps']:.2f}×** requests/s "
+                  f"(rounds: {service_rounds} vs {baseline_rounds}).")
+            stop(baseline)
+            procs.remove(baseline)
+            if args.instances == 2:
+                second, second_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
+                procs.append(second)
+                one, two = [], []
+                for _ in range(args.rounds):
+                    one.append(run_wrk(service_base, args.connections, args.seconds))
+                    half = args.connections // 2
+                    drivers = [subprocess.Popen([sys.executable, __file__, "--wrk-only", base, str(half), str(args.seconds)],
+                                                stdout=subprocess.PIPE, text=True) for base in (service_base, second_base)]
+                    ra, rb = (json.loads(p.communicate()[0]) for p in drivers)
+                    two.append({"rps": ra["rps"] + rb["rps"], "p50": max(ra["p50"], rb["p50"]),
+                                "p90": max(ra["p90"], rb["p90"]), "p99": max(ra["p99"], rb["p99"]),
+                                "non_2xx": ra["non_2xx"] + rb["non_2xx"], "errors": ra["errors"] + rb["errors"]})
+                print(f"\n### One vs two instances sharing one Redis ({args.connections} connections in all)\n")
+                print("| setup | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |\n|---|---|---|---|---|---|---|")
+                print(row("1 instance", median_of(one)))
+                print(row("2 instances (connections split evenly)", median_of(two)))
+            if args.sweep:
+                points = []
+                for connections in (1, 2, 4, 8, 16, 32):
+                    points.append((connections, run_wrk(service_base, connections, args.seconds)))
+                print("\n### Latency vs load (service)\n\n| connections | req/s | p50 ms | p99 ms |\n|---|---|---|---|")
+                for connections, r in points:
+                    print(f"| {connections} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} |")
+                if args.plot:
+                    import matplotlib  # noqa: PLC0415 - only this optional output needs it
+                    matplotlib.use("Agg")
+                    import matplotlib.pyplot as plt  # noqa: PLC0415
+                    fig, ax = plt.subplots(figsize=(6, 4))
+                    xs = [r["rps"] for _, r in points]
+                    ax.plot(xs, [r["p50"] for _, r in points], marker="o", label="p50")
+                    ax.plot(xs, [r["p99"] for _, r in points], marker="o", label="p99")
+                    for (connections, r) in points:
+                        ax.annotate(str(connections), (r["rps"], r["p99"]), textcoords="offset points", xytext=(4, 4))
+                    ax.set(xlabel="throughput (requests/s)", ylabel="latency (ms)",
+                           title="POST /v1/comments: latency vs load (labels: connections)")
+                    ax.legend()
+                    fig.tight_layout()
+                    fig.savefig(args.plot, dpi=110)
+                    print(f"\n![latency vs load]({args.plot.name})")
+        finally:
+            for proc in procs:
+                stop(proc)
+            redis.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--wrk-only":
+        print(json.dumps(run_wrk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    else:
+        main()
