@@ -87,11 +87,18 @@ def promote(client, model_dir: Path, actor: str, models_root: Path | None = None
     if current:
         pipe.lpush(HISTORY_KEY, json.dumps(current))
         pipe.ltrim(HISTORY_KEY, 0, 49)
-    pipe.delete(ACTIVE_KEY)
-    pipe.hset(ACTIVE_KEY, mapping=record)
-    pipe.publish(CHANNEL, json.dumps({"active": record["version"]}))
-    pipe.execute()
+    _announce(pipe, ACTIVE_KEY, record)
     return record
+
+
+def _announce(pipe, key: str, record: dict | None) -> None:
+    """Replace the active or shadow record and tell every instance, in the pipeline's transaction."""
+    pipe.delete(key)
+    if record:
+        pipe.hset(key, mapping=record)
+    role = "active" if key == ACTIVE_KEY else "shadow"
+    pipe.publish(CHANNEL, json.dumps({role: record["version"] if record else None}))
+    pipe.execute()
 
 
 def _startup_record(root: Path) -> dict | None:
@@ -109,11 +116,7 @@ def rollback(client, actor: str) -> dict:
         raise ArtifactError("there is no earlier model to roll back to")
     previous = json.loads(raw)
     record = {**previous, "by": actor, "at": _now(), "rolled_back": "1"}
-    pipe = client.pipeline(transaction=True)
-    pipe.delete(ACTIVE_KEY)
-    pipe.hset(ACTIVE_KEY, mapping=record)
-    pipe.publish(CHANNEL, json.dumps({"active": record["version"]}))
-    pipe.execute()
+    _announce(client.pipeline(transaction=True), ACTIVE_KEY, record)
     return record
 
 
@@ -121,17 +124,10 @@ def set_shadow(client, model_dir: Path, actor: str, models_root: Path | None = N
     """Verify a model and have every instance score with it in shadow, without affecting decisions."""
     placed = place_in_root(model_dir, models_root or default_models_root())
     record = record_for(verify_candidate(placed), actor)
-    pipe = client.pipeline(transaction=True)
-    pipe.delete(SHADOW_KEY)
-    pipe.hset(SHADOW_KEY, mapping=record)
-    pipe.publish(CHANNEL, json.dumps({"shadow": record["version"]}))
-    pipe.execute()
+    _announce(client.pipeline(transaction=True), SHADOW_KEY, record)
     return record
 
 
 def clear_shadow(client) -> None:
     """Stop shadow scoring on every instance."""
-    pipe = client.pipeline(transaction=True)
-    pipe.delete(SHADOW_KEY)
-    pipe.publish(CHANNEL, json.dumps({"shadow": None}))
-    pipe.execute()
+    _announce(client.pipeline(transaction=True), SHADOW_KEY, None)
