@@ -175,7 +175,7 @@ def evaluate(corpus: Corpus, params: dict, thresholds: dict, *, oof: np.ndarray 
     by_source = per_source(corpus, oof, thresholds)
     report = {
         "protocol": ("leave one group out: each YouTube video is a group, pooled files (SMS, CSV, labels) are split "
-                     f"into stable slices; texts deduplicated on their normalised form before splitting"),
+                     "into stable slices; texts deduplicated on their normalised form before splitting"),
         "groups": sorted(set(fold_groups(corpus))),
         "params": params,
         "thresholds": thresholds,

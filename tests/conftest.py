@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,6 +28,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 30.0) -> bytes:
+    """GET a URL until it answers 2xx; return the body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def running_service(**env):
+    """Run `python -m service serve` (gunicorn) with these environment variables; yield its base URL."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if k != "MODERATION_MODEL_DIR"}
+    environ.update({"PORT": str(port), **{k: str(v) for k, v in env.items()}})
+    process = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=environ,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/readyz")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
 
 
 @pytest.fixture(scope="session")

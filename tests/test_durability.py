@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -17,8 +13,7 @@ from redis import Redis
 
 from service.storage.server import RedisServer
 
-from .conftest import PROJECT_ROOT, free_port
-from .test_serve import wait_for
+from .conftest import free_port, running_service
 
 
 def submit(base: str) -> tuple[int, str | None, str | None]:
@@ -36,42 +31,34 @@ def submit(base: str) -> tuple[int, str | None, str | None]:
 def test_sigkill_of_redis_loses_no_acknowledged_comment_and_the_service_recovers(tmp_path):
     redis_port = free_port()
     redis = RedisServer(tmp_path / "redis", port=redis_port, fsync="always").start()
-    port = free_port()
-    env = {**os.environ, "MODERATION_REDIS_URL": redis.url, "PORT": str(port), "MODERATION_WORKERS": "2",
-           "MODERATION_DATA_DIR": str(tmp_path), "MODERATION_REDIS_TIMEOUT": "0.3"}
-    service = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     results, stop = [], threading.Event()
+    with running_service(MODERATION_REDIS_URL=redis.url, MODERATION_WORKERS=2, MODERATION_DATA_DIR=tmp_path,
+                         MODERATION_REDIS_TIMEOUT=0.3) as base:
 
-    def stream():
-        while not stop.is_set():
-            results.append(submit(base))
+        def stream():
+            while not stop.is_set():
+                results.append(submit(base))
 
-    try:
-        wait_for(f"{base}/readyz")
         threads = [threading.Thread(target=stream) for _ in range(3)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
-        redis.kill()  # SIGKILL: no chance to flush anything
-        time.sleep(1.0)
-        outage = results[-20:]
         try:
-            urllib.request.urlopen(f"{base}/readyz", timeout=5)
-            readyz_status = 200
-        except urllib.error.HTTPError as exc:
-            readyz_status = exc.code
-        redis = RedisServer(tmp_path / "redis", port=redis_port, fsync="always").start()
-        time.sleep(1.5)
-        stop.set()
-        for t in threads:
-            t.join()
+            time.sleep(1.0)
+            redis.kill()  # SIGKILL: no chance to flush anything
+            time.sleep(1.0)
+            outage = results[-20:]
+            try:
+                urllib.request.urlopen(f"{base}/readyz", timeout=5)
+                readyz_status = 200
+            except urllib.error.HTTPError as exc:
+                readyz_status = exc.code
+            redis = RedisServer(tmp_path / "redis", port=redis_port, fsync="always").start()
+            time.sleep(1.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
         after = [submit(base) for _ in range(5)]
-    finally:
-        stop.set()
-        service.send_signal(signal.SIGTERM)
-        service.wait(30)
     statuses = {status for status, _, _ in results}
     assert statuses <= {201, 503}, statuses  # never a 500, never anything else
     assert readyz_status == 503

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -22,8 +21,7 @@ from model_training.artifact import resolve_model_dir
 from service import create_app
 from service.config import DEFAULT_MODELS_DIR
 
-from .conftest import PROJECT_ROOT, free_port
-from .test_serve import wait_for
+from .conftest import PROJECT_ROOT, running_service, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +57,14 @@ def ready_version(base: str) -> str:
     return json.loads(wait_for(f"{base}/readyz"))["model_version"]
 
 
+def wait_until_all_serve(base: str, version: str, timeout: float = 15.0) -> None:
+    """Wait until several consecutive /readyz answers (any worker) name the version."""
+    deadline = time.monotonic() + timeout
+    while not all(ready_version(base) == version for _ in range(8)):
+        assert time.monotonic() < deadline, f"every worker switches to {version} within seconds"
+        time.sleep(0.2)
+
+
 def run_cli(redis_server, *args):
     env = {**os.environ, "MODERATION_REDIS_URL": redis_server.url}
     return subprocess.run([sys.executable, "-m", "model_training", *args], cwd=PROJECT_ROOT, env=env,
@@ -67,50 +73,36 @@ def run_cli(redis_server, *args):
 
 def test_promotion_reaches_every_worker_without_failing_requests_and_rolls_back(models, redis_server, redis_client,
                                                                                 tmp_path):
-    port = free_port()
-    env = {**os.environ, "MODERATION_REDIS_URL": redis_server.url, "MODERATION_MODELS_ROOT": str(models["root"]),
-           "PORT": str(port), "MODERATION_MODEL_POLL_SECONDS": "1", "MODERATION_WORKERS": "2",
-           "MODERATION_DATA_DIR": str(tmp_path)}
-    env.pop("MODERATION_MODEL_DIR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     results, stop = [], threading.Event()
+    with running_service(MODERATION_REDIS_URL=redis_server.url, MODERATION_MODELS_ROOT=models["root"],
+                         MODERATION_MODEL_POLL_SECONDS=1, MODERATION_WORKERS=2, MODERATION_DATA_DIR=tmp_path) as base:
 
-    def hammer():
-        while not stop.is_set():
-            n = uuid.uuid4().hex[:12]  # a new commenter each time: the flood and rate limits are on
-            results.append(post_json(f"{base}/v1/comments", {"name": "A", "email": f"{n}@b.fr", "text": f"Bonjour {n}"}))
+        def hammer():
+            while not stop.is_set():
+                n = uuid.uuid4().hex[:12]  # a new commenter each time: the flood and rate limits are on
+                results.append(post_json(f"{base}/v1/comments", {"name": "A", "email": f"{n}@b.fr",
+                                                                 "text": f"Bonjour {n}"}))
 
-    try:
         assert ready_version(base) == models["shipped"]
         threads = [threading.Thread(target=hammer) for _ in range(3)]
         for t in threads:
             t.start()
-        time.sleep(1)
-        promoted = run_cli(redis_server, "promote", str(models["candidate"]), "--models-root", str(models["root"]))
-        assert promoted.returncode == 0, promoted.stderr
-        new_version = promoted.stdout.strip()
-        assert new_version == models["candidate"].name
-        assert (models["root"] / new_version / "model.joblib").is_file()  # copied into the models root
-        deadline = time.monotonic() + 15
-        while not all(ready_version(base) == new_version for _ in range(8)):
-            assert time.monotonic() < deadline, "every worker switches within seconds"
-            time.sleep(0.2)
-        time.sleep(0.5)
-        rolled = run_cli(redis_server, "rollback")
-        assert rolled.returncode == 0 and rolled.stdout.strip() == models["shipped"]
-        deadline = time.monotonic() + 15
-        while not all(ready_version(base) == models["shipped"] for _ in range(8)):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        stop.set()
-        for t in threads:
-            t.join()
-    finally:
-        stop.set()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        try:
+            time.sleep(1)
+            promoted = run_cli(redis_server, "promote", str(models["candidate"]), "--models-root", str(models["root"]))
+            assert promoted.returncode == 0, promoted.stderr
+            new_version = promoted.stdout.strip()
+            assert new_version == models["candidate"].name
+            assert (models["root"] / new_version / "model.joblib").is_file()  # copied into the models root
+            wait_until_all_serve(base, new_version)
+            time.sleep(0.5)
+            rolled = run_cli(redis_server, "rollback")
+            assert rolled.returncode == 0 and rolled.stdout.strip() == models["shipped"]
+            wait_until_all_serve(base, models["shipped"])
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
     statuses = [status for status, _ in results]
     assert len(statuses) > 20 and set(statuses) == {201}
     versions = [body["model_version"] for _, body in results]

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import signal
-import subprocess
-import sys
 import urllib.request
 import uuid
 
@@ -16,9 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
 
-from .conftest import PROJECT_ROOT, free_port
+from .conftest import running_service, wait_for
 from .test_api_review import make_comment
-from .test_serve import wait_for
 
 
 def samples(text: str) -> dict:
@@ -63,14 +58,8 @@ def test_metrics_count_decisions_requests_and_report_the_queue(config, redis_cli
 
 
 def test_metrics_add_up_every_gunicorn_worker(redis_server, tmp_path):
-    port = free_port()
-    env = {**os.environ, "MODERATION_REDIS_URL": redis_server.url, "PORT": str(port), "MODERATION_WORKERS": "2",
-           "MODERATION_DATA_DIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/readyz")
+    with running_service(MODERATION_REDIS_URL=redis_server.url, MODERATION_WORKERS=2,
+                         MODERATION_DATA_DIR=tmp_path) as base:
         for _ in range(12):
             n = uuid.uuid4().hex[:8]
             body = json.dumps({"name": "A", "email": f"{n}@x.sn", "text": f"Bonjour {n}"}).encode()
@@ -80,9 +69,6 @@ def test_metrics_add_up_every_gunicorn_worker(redis_server, tmp_path):
             metrics = samples(wait_for(f"{base}/metrics").decode())
             total = sum(value(metrics, "moderation_decisions_total", status=s) for s in ("approved", "pending", "rejected"))
             assert total == 12
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
 
 
 def test_one_json_log_line_per_request_without_text_or_email(client, caplog):

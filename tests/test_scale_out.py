@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,9 +13,8 @@ import pytest
 from model_training import registry
 from service.storage import tokens
 
-from .conftest import PROJECT_ROOT, free_port
+from .conftest import running_service, wait_for
 from .test_lifecycle import models  # noqa: F401 - the shared models fixture
-from .test_serve import wait_for
 
 
 def call(method: str, url: str, body=None, token: str | None = None) -> tuple[int, dict]:
@@ -39,26 +34,12 @@ def call(method: str, url: str, body=None, token: str | None = None) -> tuple[in
 @pytest.fixture
 def two_instances(redis_server, redis_client, models, tmp_path):  # noqa: F811
     """Two `python -m service serve` processes on different ports, one Redis, one models root."""
-    processes, bases = [], []
-    for i in range(2):
-        port = free_port()
-        env = {**os.environ, "MODERATION_REDIS_URL": redis_server.url, "PORT": str(port), "MODERATION_WORKERS": "2",
-               "MODERATION_MODELS_ROOT": str(models["root"]), "MODERATION_MODEL_POLL_SECONDS": "1",
-               "MODERATION_DATA_DIR": str(tmp_path / f"i{i}"), "MODERATION_APPROVE_BELOW": "0",
-               "MODERATION_REJECT_AT": "1"}  # everything to review, so the queue fills
-        env.pop("MODERATION_MODEL_DIR", None)
-        processes.append(subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        bases.append(f"http://127.0.0.1:{port}")
-    try:
-        for base in bases:
-            wait_for(f"{base}/readyz")
-        yield bases
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(30)
+    settings = {"MODERATION_REDIS_URL": redis_server.url, "MODERATION_WORKERS": 2,
+                "MODERATION_MODELS_ROOT": models["root"], "MODERATION_MODEL_POLL_SECONDS": 1,
+                "MODERATION_APPROVE_BELOW": 0, "MODERATION_REJECT_AT": 1}  # everything to review: the queue fills
+    with running_service(**settings, MODERATION_DATA_DIR=tmp_path / "a") as a, \
+            running_service(**settings, MODERATION_DATA_DIR=tmp_path / "b") as b:
+        yield a, b
 
 
 def test_two_instances_share_one_queue_and_one_model(two_instances, redis_client, models, redis_server):  # noqa: F811

@@ -6,8 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,19 +15,7 @@ from service.errors import ConfigError
 from service.storage import server
 from service.storage.server import find_redis_server
 
-from .conftest import PROJECT_ROOT, free_port
-
-
-def wait_for(url: str, timeout: float = 30.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return response.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+from .conftest import PROJECT_ROOT, free_port, wait_for
 
 
 def redis_pids_using(data_dir: Path) -> list[int]:
