@@ -107,7 +107,8 @@ def fan_out(client, now_ms: int, *, block_ms: int = 0, count: int = 50, idle_ms:
     over once idle for `idle_ms`.
     """
     consumer = consumer_name()
-    _, stale, _ = client.xautoclaim(keys.webhook_outbox(), keys.WEBHOOK_GROUP, consumer, idle_ms, "0-0", count=count)
+    # Redis 6.2 answers [next id, entries], Redis 7 adds the ids of deleted entries: take the entries by position.
+    stale = client.xautoclaim(keys.webhook_outbox(), keys.WEBHOOK_GROUP, consumer, idle_ms, "0-0", count=count)[1]
     fresh = client.xreadgroup(keys.WEBHOOK_GROUP, consumer, {keys.webhook_outbox(): ">"}, count=count,
                               block=block_ms or None)
     entries = list(stale) + [e for _, batch in fresh for e in batch]
