@@ -59,15 +59,19 @@ def _registry_call(action):
         raise ConflictError(str(exc)) from exc
 
 
+def _with_version_from_body(action):
+    """Run a registry action on the models-root directory the body names; 409 if the model is refused."""
+    rt = runtime()
+    version = _version_from_body()
+    root = rt.settings.models_root
+    return _registry_call(lambda: action(rt.redis, root / version, g.user["name"], root))
+
+
 @bp.post("/v1/admin/model")
 @require("admin")
 def promote_model():
     """Verify a model of the models root and make it active on every instance."""
-    rt = runtime()
-    version = _version_from_body()
-    root = rt.settings.models_root
-    record = _registry_call(lambda: registry.promote(rt.redis, root / version, g.user["name"], root))
-    return record
+    return _with_version_from_body(registry.promote)
 
 
 @bp.post("/v1/admin/model/rollback")
@@ -82,10 +86,7 @@ def rollback_model():
 @require("admin")
 def set_shadow():
     """Have every instance also score with a candidate model, without affecting decisions."""
-    rt = runtime()
-    version = _version_from_body()
-    root = rt.settings.models_root
-    return _registry_call(lambda: registry.set_shadow(rt.redis, root / version, g.user["name"], root))
+    return _with_version_from_body(registry.set_shadow)
 
 
 @bp.delete("/v1/admin/shadow")
