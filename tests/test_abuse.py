@@ -268,10 +268,10 @@ def test_list_admin_validates_entries_and_names(client, admin, moderator):
     assert client.get("/v1/admin/lists", headers=admin).get_json()["block_words"] == []
 
 
-def test_score_endpoint_applies_the_stateless_rules(client, admin_client):
+def test_score_endpoint_applies_the_stateless_rules(client, admin_client, admin):
     admin_client("block_words", ["arnaque"])
     body = {"comments": [{"name": "A", "email": "a@x.sn", "text": "arnaque"},
                          {"name": "A", "email": "a@yopmail.fr", "text": HAM_FR}]}
-    results = client.post("/v1/score", json=body).get_json()["results"]
+    results = client.post("/v1/score", json=body, headers=admin).get_json()["results"]
     assert results[0]["decision"] == "rejected" and results[0]["reasons"][0]["code"] == "blocked_word"
     assert results[1]["reasons"][0]["code"] == "disposable_email"

@@ -34,6 +34,7 @@ MODERATOR_ENDPOINTS = [
     ("get", "/v1/comments?status=pending", None),
     ("post", "/v1/comments/0123456789abcdef01234567/decision", {"decision": "approve"}),
     ("get", "/v1/model", None),
+    ("post", "/v1/score", {"comments": [{"name": "A", "email": "a@b.fr", "text": "x"}]}),
 ]
 ADMIN_ENDPOINTS = [("get", "/v1/admin/tokens", None), ("delete", "/v1/admin/tokens/awa", None)]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.storage import tokens
+
 COMMENTS = [
     {"name": "Awa", "email": "awa@exemple.sn", "text": "Merci pour cet article très clair."},
     {"name": "Bob", "email": "bob@example.com", "text": "Check out my channel http://x.example.com subscribe!!!"},
@@ -11,11 +13,11 @@ COMMENTS = [
 ]
 
 
-def test_scores_in_order_like_submissions_without_storing(client, redis_client):
-    response = client.post("/v1/score", json={"comments": COMMENTS})
+def test_scores_in_order_like_submissions_without_storing(client, moderator, redis_client):
+    response = client.post("/v1/score", headers=moderator, json={"comments": COMMENTS})
     assert response.status_code == 200
     body = response.get_json()
-    assert redis_client.dbsize() == 0
+    assert redis_client.keys("mod:comment:*") == [] and redis_client.keys("mod:status:*") == []
     assert len(body["results"]) == 3
     for comment, result in zip(COMMENTS, body["results"]):
         assert set(result) == {"score", "decision", "language", "reasons", "features"}
@@ -25,15 +27,15 @@ def test_scores_in_order_like_submissions_without_storing(client, redis_client):
         assert body["model_version"] == submitted["model_version"]
 
 
-def test_features_explain_the_score(client):
-    result = client.post("/v1/score", json={"comments": [COMMENTS[1]]}).get_json()["results"][0]
+def test_features_explain_the_score(client, moderator):
+    result = client.post("/v1/score", headers=moderator, json={"comments": [COMMENTS[1]]}).get_json()["results"][0]
     assert result["features"][0]["weight"] > 0
     assert {"feature", "kind", "weight"} == set(result["features"][0])
     assert any(f["feature"] == "check out" for f in result["features"])
 
 
-def test_a_thousand_comments_are_accepted(client):
-    response = client.post("/v1/score", json={"comments": [COMMENTS[2]] * 1000})
+def test_a_thousand_comments_are_accepted(client, moderator):
+    response = client.post("/v1/score", headers=moderator, json={"comments": [COMMENTS[2]] * 1000})
     assert response.status_code == 200
     assert len(response.get_json()["results"]) == 1000
 
@@ -50,12 +52,19 @@ def test_a_thousand_comments_are_accepted(client):
           {"field": "comments[2]", "message": "body must be a JSON object, not a number"}]),
     ],
 )
-def test_invalid_batches_name_the_item_and_field(client, body, errors):
-    response = client.post("/v1/score", json=body)
+def test_invalid_batches_name_the_item_and_field(client, moderator, body, errors):
+    response = client.post("/v1/score", headers=moderator, json=body)
     assert response.status_code == 422
     assert response.get_json()["errors"] == errors
 
 
-def test_form_posts_are_not_accepted_for_batches(client):
-    response = client.post("/v1/score", data={"comments": "x"})
+def test_form_posts_are_not_accepted_for_batches(client, moderator):
+    response = client.post("/v1/score", data={"comments": "x"}, headers=moderator)
     assert response.status_code == 415
+
+
+def test_scoring_needs_a_token_of_any_role(client, redis_client):
+    body = {"comments": [COMMENTS[0]]}
+    assert client.post("/v1/score", json=body).status_code == 401
+    site = tokens.create(redis_client, "journal", "site")
+    assert client.post("/v1/score", json=body, headers={"Authorization": f"Bearer {site}"}).status_code == 200

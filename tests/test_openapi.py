@@ -53,8 +53,8 @@ def test_real_responses_match_their_schemas(client, document, moderator, redis_c
     check(document, "Comment", client.get(f"/v1/comments/{comment_id}", headers=moderator).get_json())
     check(document, "Problem", client.post("/v1/comments", json={}).get_json())
     check(document, "Problem", client.get("/v1/review/queue").get_json())
-    check(document, "ScoreResponse", client.post("/v1/score", json={"comments": [{"name": "A", "email": "a@b.fr",
-                                                                                  "text": "hi"}]}).get_json())
+    check(document, "ScoreResponse", client.post("/v1/score", headers=moderator, json={
+        "comments": [{"name": "A", "email": "a@b.fr", "text": "hi"}]}).get_json())
     make_comment(redis_client, 0.5)
     check(document, "QueuePage", client.get("/v1/review/queue", headers=moderator).get_json())
     claimed = client.post("/v1/review/claim", json={"limit": 5}, headers=moderator).get_json()

@@ -11,7 +11,7 @@ bp = Blueprint("model_info", __name__)
 
 
 @bp.get("/v1/model")
-@require("moderator")
+@require("site")  # anyone with a token, the website's key included
 def active_model():
     """Describe the model this instance scores with, and the thresholds in force."""
     state = runtime().models.state

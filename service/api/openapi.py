@@ -123,9 +123,9 @@ def build_document(fields, model_version: str) -> dict:
             "requestBody": _body("DecisionRequest"),
             "responses": {"200": _json("Comment"), **_problems(400, 401, 403, 404, 409, 415, 422, 503)}}},
         "/v1/score": {"post": {
-            "summary": "Score up to 1,000 comments without storing anything", "operationId": "score",
-            "requestBody": _body("ScoreRequest"),
-            "responses": {"200": _json("ScoreResponse"), **_problems(400, 413, 415, 422)}}},
+            "summary": "Score up to 1,000 comments without storing anything (any token)", "operationId": "score",
+            "security": MODERATOR, "requestBody": _body("ScoreRequest"),
+            "responses": {"200": _json("ScoreResponse"), **_problems(400, 401, 413, 415, 422, 503)}}},
         "/v1/review/queue": {"get": {
             "summary": "Pending comments, most useful first (moderators)", "operationId": "reviewQueue",
             "security": MODERATOR,

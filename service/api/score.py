@@ -11,6 +11,7 @@ from flask import Blueprint
 from ..errors import ValidationError
 from ..moderation import intake
 from . import runtime
+from .auth import require
 from .bodies import read_json_object
 from .schemas import validate_submission
 
@@ -37,6 +38,7 @@ def validate_batch(body, fields) -> list[dict]:
 
 
 @bp.post("/v1/score")
+@require("site")  # any token: up to 1,000 comments a call is too much CPU to offer anonymously
 def score_comments():
     """Answer the decision each comment would get, in order, with reasons and features."""
     rt = runtime()
