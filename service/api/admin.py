@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, request, stream_with_context
 
 from model_training import registry
 from model_training.errors import ArtifactError
-from model_training.labels import export_lines, parse_since
+from model_training.labels import export_lines
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..moderation.rules import LIST_NAMES
@@ -18,6 +18,7 @@ from ..storage import keys, tokens, webhooks
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
+from .comments import since_param
 from .schemas import FieldSpec, check_http_url, validate_submission
 
 WEBHOOK_FIELDS = (FieldSpec("url", check_http_url, 2048, "Where comment.decided events are POSTed", required=True,
@@ -112,10 +113,7 @@ def shadow():
 @require("admin")
 def labels():
     """Stream the moderators' decisions as JSONL, one label per line, oldest first."""
-    try:
-        since = parse_since(request.args.get("since"))
-    except ValueError:
-        raise ValidationError([{"field": "since", "message": "must be an ISO 8601 date or date-time"}]) from None
+    since = since_param(request.args.get("since"))
     client = runtime().redis
     return Response(stream_with_context(export_lines(client, since)), mimetype="application/x-ndjson")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from flask import Blueprint, g, request, url_for
+
+from model_training.labels import parse_since
 
 from ..errors import AuthenticationError, NotFoundError, ValidationError
 from ..moderation import intake
@@ -13,8 +14,8 @@ from ..storage import comments
 from ..storage.keys import STATUSES
 from . import runtime
 from .auth import ROLE_RANK, optional_user, require
-from .clientip import commenter_ip
 from .bodies import read_fields, read_json_object
+from .clientip import commenter_ip
 from .review import MAX_PAGE, int_param, parse_decision
 from .schemas import validate_submission
 from .views import moderator_view, public_view, raise_for
@@ -59,17 +60,12 @@ def get_comment(comment_id: str):
     return moderator_view(record) if user and ROLE_RANK[user["role"]] >= ROLE_RANK["moderator"] else public_view(record)
 
 
-def parse_since(raw: str | None) -> int | None:
-    """Read an ISO 8601 date or date-time; return ms since the epoch."""
-    if not raw:
-        return None
+def since_param(raw: str | None) -> int | None:
+    """Read the `since` query parameter (ISO 8601 date or date-time) as ms since the epoch; 422 if malformed."""
     try:
-        moment = dt.datetime.fromisoformat(raw)
+        return parse_since(raw)
     except ValueError:
         raise ValidationError([{"field": "since", "message": "must be an ISO 8601 date or date-time"}]) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return max(0, int(moment.timestamp() * 1000))
 
 
 @bp.get("/v1/comments")
@@ -83,7 +79,7 @@ def list_comments():
     if cursor is not None and not COMMENT_ID_RE.match(cursor):
         raise ValidationError([{"field": "cursor", "message": "is not a cursor this service returned"}])
     records, next_cursor = comments.page_by_status(
-        runtime().redis, status, after_id=cursor, since_ms=parse_since(request.args.get("since")),
+        runtime().redis, status, after_id=cursor, since_ms=since_param(request.args.get("since")),
         article_url=request.args.get("article") or None,
         limit=int_param(request.args.get("limit"), "limit", 20, 1, MAX_PAGE))
     return {"items": [moderator_view(r) for r in records], "next_cursor": next_cursor}
