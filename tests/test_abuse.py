@@ -9,7 +9,7 @@ import pytest
 
 from service import create_app
 from service.moderation.rules import email_hit, ip_hit, word_hit
-from service.storage import tokens
+from service.storage import keys, tokens
 
 from .conftest import bearer
 
@@ -275,3 +275,10 @@ def test_score_endpoint_applies_the_stateless_rules(client, admin_client, admin)
     results = client.post("/v1/score", json=body, headers=admin).get_json()["results"]
     assert results[0]["decision"] == "rejected" and results[0]["reasons"][0]["code"] == "blocked_word"
     assert results[1]["reasons"][0]["code"] == "disposable_email"
+
+
+def test_fingerprints_in_an_unknown_format_are_ignored_not_an_error(client, redis_client):
+    for band in range(8):
+        for value in range(256):
+            redis_client.sadd(keys.simhash_band(band, value), "0123456789abcdef")  # e.g. left by an older version
+    assert post(client, HAM_FR).status_code == 201

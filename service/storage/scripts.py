@@ -173,9 +173,11 @@ for k = m + 2, #KEYS do
   for _, member in ipairs(redis.call('SMEMBERS', KEYS[k])) do
     if not seen[member] then
       seen[member] = true
-      local h, l = member:match('(%d+):(%d+)')
-      local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
-      if d > 0 and d <= limit then near = near + 1 end
+      local h, l = member:match('^(%d+):(%d+)$')
+      if h then  -- members in any other format (an older version's) are ignored, never an error
+        local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
+        if d > 0 and d <= limit then near = near + 1 end
+      end
     end
   end
   redis.call('SADD', KEYS[k], me)
