@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from .storage import keys
 from .storage.client import UNAVAILABLE
+from .storage.comments import created_ms
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 SCORE_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
@@ -107,5 +108,5 @@ class LiveCollector:
             gauge.add_metric([], value)
             yield gauge
         age = GaugeMetricFamily("moderation_queue_oldest_pending_age_seconds", "Age of the oldest pending comment")
-        age.add_metric([], max(0.0, time.time() - int(oldest[0][:12], 16) / 1000) if oldest else 0.0)
+        age.add_metric([], max(0.0, time.time() - created_ms(oldest[0]) / 1000) if oldest else 0.0)
         yield age
