@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
+from .clock import now_ms
 from .moderation.webhooks import Deliverer
 from .runtime import Runtime
 from .storage import retention
@@ -35,7 +35,7 @@ class Background:
         record = (lambda result: self.metrics.webhooks.labels(result).inc()) if self.metrics else None
         return Deliverer(client, timeout=settings.webhook_timeout, max_attempts=settings.webhook_max_attempts,
                          backoff_base=settings.webhook_backoff_seconds, on_result=record,
-                         maintenance=lambda: retention.sweep(client, now_ms=int(time.time() * 1000),
+                         maintenance=lambda: retention.sweep(client, now_ms=now_ms(),
                                                              keep_personal_days=settings.keep_personal_days))
 
     def ensure_started(self) -> None:

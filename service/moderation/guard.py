@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-from model_training.features import normalize_text
-
 from ..errors import RateLimitedError
 from ..storage.abuse import Admitter, ListCache
 from .rules import LIST_NAMES, RuleSettings, Signals, evaluate
@@ -25,10 +23,12 @@ class Guard:
         self.rule_settings = RuleSettings(max_links=settings.max_links, min_submit_seconds=settings.min_submit_seconds,
                                           duplicate_reject_at=settings.duplicate_reject_at)
 
-    def admit(self, submission: dict, *, ip: str | None, site: str | None) -> list:
-        """Count the submission against the limits (429 when one is exceeded); return the rules that fire."""
-        admission = self.admitter.admit(ip=ip, email=submission["email"], site=site,
-                                        normalized=normalize_text(submission["text"]))
+    def admit(self, submission: dict, *, ip: str | None, site: str | None, normalized: str) -> list:
+        """Count the submission against the limits (429 when one is exceeded); return the rules that fire.
+
+        `normalized` is the normalised text, which the duplicate detector compares.
+        """
+        admission = self.admitter.admit(ip=ip, email=submission["email"], site=site, normalized=normalized)
         if admission.exceeded:
             rule, kind, wait_ms = admission.exceeded
             seconds = max(1, math.ceil(wait_ms / 1000))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from model_training.features import UNDETERMINED, detect_language
+from model_training.features import UNDETERMINED, detect_language, normalize_text
 
+from ..clock import iso
 from ..storage import comments
 from .model import LoadedModel
 from .policy import Decision, Thresholds, decide
@@ -34,24 +34,27 @@ class Assessment:
     language: str
 
 
-def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=()) -> Assessment:
+def normalized_text(submission: dict) -> str:
+    """The submission's text as every loaded model sees it (they all share one features version)."""
+    return normalize_text(submission["text"])
+
+
+def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=(),
+           normalized: str | None = None) -> Assessment:
     """Score a validated submission and decide its status within the bounds the rule hits set."""
-    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN)
+    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
     language = language_of(score, submission.get("lang"))
     decision = decide(score, thresholds, language=language, known_languages=model.known_languages)
     status, reasons = combine(decision.status, decision.reasons, list(hits))
     return Assessment(score, Decision(status, reasons), language)
 
 
-def utc_now() -> str:
-    """Return the current UTC time as ISO 8601 with milliseconds."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
-def submit(client, state: ModelState, submission: dict, *, hits=(), keep_rejected_ms: int = 0) -> dict:
+def submit(client, state: ModelState, submission: dict, *, hits=(), keep_rejected_ms: int = 0,
+           normalized: str | None = None) -> dict:
     """Score, decide and store one validated submission (and its shadow verdict); return the stored record."""
-    result = assess(state.active, state.thresholds, submission, hits)
-    now = utc_now()
+    normalized = normalized_text(submission) if normalized is None else normalized
+    result = assess(state.active, state.thresholds, submission, hits, normalized)
+    now = iso()
     record = {
         "id": comments.new_comment_id(),
         "status": result.decision.status,
@@ -67,7 +70,7 @@ def submit(client, state: ModelState, submission: dict, *, hits=(), keep_rejecte
     }
     shadow = None
     if state.shadow is not None:
-        verdict = assess(state.shadow, state.shadow_thresholds, submission, hits)
+        verdict = assess(state.shadow, state.shadow_thresholds, submission, hits, normalized)
         shadow = {"version": state.shadow.version, "score": round(verdict.score.probability, 6),
                   "status": verdict.decision.status, "active_score": record["score"], "active_status": record["status"]}
         record["shadow"] = {k: shadow[k] for k in ("version", "score", "status")}

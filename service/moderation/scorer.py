@@ -90,12 +90,14 @@ class LinearScorer:
             raise ValueError("the classifier's coefficients do not match the vectorizers' vocabularies")
         return cls(normalize, blocks, float(clf.intercept_[0]))
 
-    def score(self, text: str, *, explain: int | None = 8) -> Score:
+    def score(self, text: str, *, explain: int | None = 8, normalized: str | None = None) -> Score:
         """Return the spam probability of one raw comment text.
 
         `explain` is how many of the largest contributions to keep (None: all, 0: none).
+        `normalized` is the text already normalised by the same features version, if the caller has it.
         """
-        normalized = self.normalize([text])[0]
+        if normalized is None:
+            normalized = self.normalize([text])[0]
         decision = self.intercept
         contributions = []
         known_share = {}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import time
 from dataclasses import dataclass
 
+from ..clock import iso, now_ms
 from . import keys, scripts
 from .comments import load_many
 
@@ -26,16 +26,6 @@ class Outcome:
         """Build from a script's {code, detail} reply."""
         code, detail = reply
         return cls(code == "ok", code, detail or "")
-
-
-def now_ms() -> int:
-    """The current time in ms since the epoch."""
-    return int(time.time() * 1000)
-
-
-def iso(ms: int) -> str:
-    """Format ms since the epoch as ISO 8601 UTC with milliseconds."""
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 class ReviewQueue:

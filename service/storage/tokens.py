@@ -6,12 +6,12 @@ secret, the person's name, role and creation time.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
 import secrets
 
+from ..clock import iso
 from ..errors import ConflictError, NotFoundError
 from . import keys
 
@@ -40,7 +40,7 @@ def create(client, name: str, role: str, *, replace: bool = False) -> str:
         pipe.delete(keys.token(old_id))
     pipe.hset(keys.token(token_id), mapping={
         "name": name, "role": role, "sha256": _digest(secret),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": iso(),
     })
     pipe.hset(keys.token_names(), name, token_id)
     pipe.execute()

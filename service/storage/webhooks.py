@@ -9,7 +9,6 @@ instance dies half-way.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import secrets
@@ -17,18 +16,15 @@ import socket
 
 import redis
 
+from ..clock import iso
 from ..errors import NotFoundError
 from . import keys, scripts
 
 LOG_LENGTH = 1000
 
 
-def _now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def _new_secret() -> dict:
-    return {"id": secrets.token_hex(4), "secret": "whsec_" + secrets.token_urlsafe(32), "created_at": _now_iso()}
+    return {"id": secrets.token_hex(4), "secret": "whsec_" + secrets.token_urlsafe(32), "created_at": iso()}
 
 
 def public(endpoint: dict) -> dict:
@@ -40,7 +36,7 @@ def public(endpoint: dict) -> dict:
 def add_endpoint(client, url: str) -> tuple[dict, str]:
     """Register an endpoint; return it and its first secret (shown once)."""
     secret = _new_secret()
-    endpoint = {"id": secrets.token_hex(6), "url": url, "secrets": [secret], "created_at": _now_iso()}
+    endpoint = {"id": secrets.token_hex(6), "url": url, "secrets": [secret], "created_at": iso()}
     client.hset(keys.webhook_endpoints(), endpoint["id"], json.dumps(endpoint))
     return endpoint, secret["secret"]
 
@@ -158,14 +154,14 @@ class Deliveries:
         """Move a delivery that failed its last attempt to the dead list and log it."""
         pipe = self.client.pipeline(transaction=True)
         pipe.zrem(keys.webhook_deliveries(), member)
-        pipe.lpush(keys.webhook_dead(), json.dumps({**delivery, "failed_at": _now_iso()}))
+        pipe.lpush(keys.webhook_dead(), json.dumps({**delivery, "failed_at": iso()}))
         pipe.ltrim(keys.webhook_dead(), 0, LOG_LENGTH - 1)
         self._log(pipe, log_entry)
         pipe.execute()
 
     @staticmethod
     def _log(pipe, entry: dict) -> None:
-        pipe.lpush(keys.webhook_log(), json.dumps({"at": _now_iso(), **entry}))
+        pipe.lpush(keys.webhook_log(), json.dumps({"at": iso(), **entry}))
         pipe.ltrim(keys.webhook_log(), 0, LOG_LENGTH - 1)
 
 
