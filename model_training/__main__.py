@@ -12,6 +12,7 @@ import numpy as np
 import redis
 
 from . import registry
+from .artifact import load_verified
 from .data import FORMATS, deduplicate, load_corpora
 from .errors import TrainingError
 from .evaluate import evaluate, log
@@ -83,15 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_evaluate(args) -> Path:
-    """Re-run the model's configuration leave-one-group-out on the given data and write the report."""
+    """Re-run the model's configuration leave-one-group-out on the given data and write the report.
+
+    A directory with a trained artifact also gets the artifact's top n-grams;
+    one with only metadata.json (a configuration to try) does not.
+    """
     try:
         metadata = json.loads((args.model / "metadata.json").read_text())
     except (OSError, ValueError) as exc:
         raise TrainingError(f"{args.model}: not a model directory ({exc})") from exc
+    pipeline = load_verified(args.model)[1] if "artifact" in metadata else None
     corpus, dropped = deduplicate(load_corpora(args.data, weights=dict(args.weight)))
     log(f"{len(corpus)} examples after removing {dropped} duplicates")
     report, oof = evaluate(corpus, metadata.get("params", {}), metadata["thresholds"],
-                           baselines=not args.no_baselines)
+                           pipeline=pipeline, baselines=not args.no_baselines)
     report["model_version"] = metadata.get("version")
     return write_report(report, np.asarray(corpus.labels), oof, args.out)
 

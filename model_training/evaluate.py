@@ -26,6 +26,10 @@ from .data import Corpus, fold_groups
 from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch
 
 TOP_NGRAMS = 25
+# Candidate thresholds when one threshold has to serve every video.
+THRESHOLD_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
+MISTAKES_SHOWN = 10
+EXCERPT_CHARS = 160
 
 
 def log(message: str) -> None:
@@ -123,17 +127,73 @@ def per_source(corpus: Corpus, scores: np.ndarray, thresholds: dict) -> dict:
     return {s: summarize(labels[sources == s], scores[sources == s], thresholds) for s in sorted(set(sources))}
 
 
-def lovo_mean(by_source: dict) -> dict | None:
+def _f1_by_threshold(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """F1 at every threshold of THRESHOLD_GRID, score >= threshold meaning spam."""
+    predicted = scores[None, :] >= THRESHOLD_GRID[:, None]
+    tp = (predicted & (labels == 1)).sum(axis=1)
+    fp = (predicted & (labels == 0)).sum(axis=1)
+    fn = int((labels == 1).sum()) - tp
+    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+
+
+def single_threshold(labels: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> dict | None:
+    """Mean video F1 when one threshold serves every video.
+
+    Two numbers: the best threshold in hindsight (optimistic, since it is
+    chosen on the videos it is measured on), and, for each video in turn, the
+    threshold that is best on the other videos, which is what a shipped
+    threshold faces on a page it has never seen.
+    """
+    videos = sorted(s for s in set(sources) if s.startswith("youtube:"))
+    if len(videos) < 2:
+        return None
+    curves = np.array([_f1_by_threshold(labels[sources == v], scores[sources == v]) for v in videos])
+    best = int(np.argmax(curves.mean(axis=0)))
+    transferred = [curves[i, np.argmax(np.delete(curves, i, axis=0).mean(axis=0))] for i in range(len(videos))]
+    return {
+        "best_single_threshold": float(THRESHOLD_GRID[best]),
+        "f1_at_best_single_threshold": round(float(curves.mean(axis=0)[best]), 4),
+        "f1_at_threshold_from_other_videos": round(float(np.mean(transferred)), 4),
+    }
+
+
+def leave_one_video_out(corpus: Corpus, scores: np.ndarray, by_source: dict) -> dict | None:
     """Mean over the YouTube videos of the leave-one-video-out numbers, as the literature reports them."""
     videos = [v for k, v in by_source.items() if k.startswith("youtube:")]
     if not videos:
         return None
+    sources = np.asarray([corpus.source(i) for i in range(len(corpus))])
     return {
         "videos": len(videos),
         "roc_auc": round(float(np.mean([v["roc_auc"] for v in videos])), 4),
         "f1_at_0.5": round(float(np.mean([v["at_0.5"]["f1"] for v in videos])), 4),
         "f1_at_reject_at": round(float(np.mean([v["at_reject_at"]["f1"] for v in videos])), 4),
         "best_f1": round(float(np.mean([v["best_f1"] for v in videos])), 4),
+        **(single_threshold(np.asarray(corpus.labels), scores, sources) or {}),
+    }
+
+
+def _excerpt(text: str) -> str:
+    """One line of at most EXCERPT_CHARS characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
+
+
+def _example(corpus: Corpus, index: int, score: float | None = None) -> dict:
+    item = {"source": corpus.source(index), "label": int(corpus.labels[index]), "text": _excerpt(corpus.texts[index])}
+    if score is not None:
+        item["score"] = round(float(score), 4)
+    return item
+
+
+def confident_mistakes(corpus: Corpus, scores: np.ndarray, limit: int = MISTAKES_SHOWN) -> dict:
+    """The out-of-fold mistakes the model is surest of: where to look for wrong labels first."""
+    labels = np.asarray(corpus.labels)
+    ham = np.flatnonzero((labels == 0) & (scores >= 0.5))
+    spam = np.flatnonzero((labels == 1) & (scores < 0.5))
+    return {
+        "ham_scored_as_spam": [_example(corpus, i, scores[i]) for i in ham[np.argsort(-scores[ham])][:limit]],
+        "spam_scored_as_ham": [_example(corpus, i, scores[i]) for i in spam[np.argsort(scores[spam])][:limit]],
     }
 
 
@@ -180,10 +240,11 @@ def evaluate(corpus: Corpus, params: dict, thresholds: dict, *, oof: np.ndarray 
         "params": params,
         "thresholds": thresholds,
         "overall": summarize(labels, oof, thresholds),
-        "leave_one_video_out": lovo_mean(by_source),
+        "leave_one_video_out": leave_one_video_out(corpus, oof, by_source),
         "by_source": by_source,
         "baselines": {},
         "cross_source": [],
+        "confident_mistakes": confident_mistakes(corpus, oof),
     }
     if baselines:
         for name, factory in (("multinomial_nb", build_nb_baseline), ("majority", build_majority_baseline)):
@@ -191,7 +252,7 @@ def evaluate(corpus: Corpus, params: dict, thresholds: dict, *, oof: np.ndarray 
             scores = cross_validate(corpus, factory, name=name)
             base_sources = per_source(corpus, scores, thresholds)
             report["baselines"][name] = {"overall": summarize(labels, scores, thresholds),
-                                         "leave_one_video_out": lovo_mean(base_sources)}
+                                         "leave_one_video_out": leave_one_video_out(corpus, scores, base_sources)}
         log("cross-source checks")
         report["cross_source"] = cross_source(corpus, params)
     if pipeline is not None:

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from model_training.__main__ import main
-from model_training.data import load_file
+from model_training.data import Corpus, load_file
+from model_training.evaluate import EXCERPT_CHARS, confident_mistakes, single_threshold
 from model_training.errors import DataFormatError
 from model_training.artifact import sha256_file
+from model_training.report import markdown_cell
 from model_training.train import Targets, choose_thresholds
 from service.moderation.model import load_model
 
@@ -88,6 +90,19 @@ def test_train_command_writes_a_model_the_service_loads(tmp_path, uci_data, caps
     assert report["model_version"] == metadata["version"]
     assert sorted(report["by_source"]) == ["youtube:Youtube01-Psy", "youtube:Youtube02-KatyPerry",
                                            "youtube:Youtube03-LMFAO"]
+    assert report["top_ngrams"]["spam"][0]["weight"] > 0 > report["top_ngrams"]["ham"][0]["weight"]
+
+    # evaluate on a trained directory reads the top n-grams from its artifact
+    assert main(["evaluate", "--model", str(out_dir), "--data", str(uci_data / "Youtube01-Psy.csv"),
+                 str(uci_data / "Youtube02-KatyPerry.csv"), "--out", str(tmp_path / "eval"), "--no-baselines"]) == 0
+    evaluated = json.loads((tmp_path / "eval" / "report.json").read_text())
+    assert evaluated["top_ngrams"] == report["top_ngrams"]
+
+    # and refuses an artifact that no longer matches its metadata
+    (out_dir / "model.joblib").write_bytes(b"tampered")
+    assert main(["evaluate", "--model", str(out_dir), "--data", str(uci_data / "Youtube01-Psy.csv"),
+                 "--out", str(tmp_path / "eval2")]) == 2
+    assert "sha256 does not match" in capsys.readouterr().err
 
 
 def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
@@ -106,8 +121,46 @@ def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
     assert report["baselines"]["multinomial_nb"]["leave_one_video_out"]["roc_auc"] > 0.5
     for name in ("roc.png", "precision_recall.png", "score_histogram.png", "calibration.png", "confusion.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 0 < lovo["best_single_threshold"] < 1
+    assert lovo["f1_at_threshold_from_other_videos"] <= lovo["f1_at_best_single_threshold"] <= lovo["best_f1"]
+    for mistake in report["confident_mistakes"]["ham_scored_as_spam"]:
+        assert mistake["label"] == 0 and mistake["score"] >= 0.5
     markdown = (out / "report.md").read_text()
     assert "## Leave one video out" in markdown and "| multinomial_nb |" in markdown
+    assert "## Most confident mistakes (out of fold)" in markdown
+
+
+def test_one_threshold_for_every_video_is_measured_in_hindsight_and_on_unseen_videos():
+    labels = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    # Video a separates at 0.21-0.30, video b at 0.61-0.70: no threshold suits both.
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    sources = np.array(["youtube:a"] * 4 + ["youtube:b"] * 4)
+    result = single_threshold(labels, scores, sources)
+    # At 0.21 video a is perfect and b flags everything (F1 2/3): the mean 5/6 is the best.
+    assert result["best_single_threshold"] == 0.21
+    assert result["f1_at_best_single_threshold"] == round(5 / 6, 4)
+    # Chosen on b alone (0.61), a gets F1 0; chosen on a alone (0.21), b gets 2/3.
+    assert result["f1_at_threshold_from_other_videos"] == round(1 / 3, 4)
+    assert single_threshold(labels, scores, np.array(["sms"] * 8)) is None
+
+
+def test_confident_mistakes_are_the_surest_wrong_scores_first():
+    corpus = Corpus()
+    for text, label in [("ham a", 0), ("ham b", 0), ("ham c", 0), ("spam a", 1), ("spam b", 1), ("x" * 500, 1)]:
+        corpus.add(text, label, "youtube:v")
+    scores = np.array([0.9, 0.6, 0.1, 0.4, 0.95, 0.2])
+    mistakes = confident_mistakes(corpus, scores, limit=5)
+    assert [m["text"] for m in mistakes["ham_scored_as_spam"]] == ["ham a", "ham b"]
+    assert [m["score"] for m in mistakes["spam_scored_as_ham"]] == [0.2, 0.4]
+    assert len(mistakes["spam_scored_as_ham"][0]["text"]) == EXCERPT_CHARS
+    assert confident_mistakes(corpus, scores, limit=1)["ham_scored_as_spam"][0]["score"] == 0.9
+
+
+def test_corpus_text_in_the_markdown_report_is_inert():
+    cell = markdown_cell('<script>alert(1)</script> | [win](http://spam.example) **now** `x` &#39;')
+    assert "<" not in cell and "|" not in cell
+    assert "](" not in cell.replace("\\](", "") and "**" not in cell.replace("\\*", "")
+    assert cell.startswith("&lt;script&gt;")
 
 
 @pytest.mark.parametrize("bad", ["sms", "sms=x", "tweets=1", "sms=-1"])
