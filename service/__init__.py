@@ -48,7 +48,8 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     client = connect(settings.redis_url, timeout=settings.redis_timeout)
     models = ModelManager(client, model_dir=settings.model_dir, models_root=settings.models_root,
                           approve_below=settings.approve_below, reject_at=settings.reject_at,
-                          poll_seconds=settings.model_poll_seconds, redis_url=settings.redis_url)
+                          approve_unfamiliar=settings.approve_unfamiliar, poll_seconds=settings.model_poll_seconds,
+                          redis_url=settings.redis_url)
     app.extensions["moderation"] = Runtime(
         settings=settings,
         redis=client,

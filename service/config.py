@@ -26,6 +26,7 @@ class Settings:
     data_dir: Path
     approve_below: float | None = None
     reject_at: float | None = None
+    approve_unfamiliar: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
@@ -72,6 +73,7 @@ class Settings:
             data_dir=data_dir,
             approve_below=_float(env, "MODERATION_APPROVE_BELOW"),
             reject_at=_float(env, "MODERATION_REJECT_AT"),
+            approve_unfamiliar=_bool(env, "MODERATION_APPROVE_UNFAMILIAR"),
             host=env.get("HOST") or "127.0.0.1",
             port=_int(env, "PORT", 8000, 1, 65535),
             workers=_int(env, "MODERATION_WORKERS", 2, 1, 64),

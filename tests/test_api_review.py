@@ -263,6 +263,7 @@ def test_model_endpoint_describes_the_active_model(client, moderator, app):
     rt = app.extensions["moderation"]
     assert body["version"] == rt.models.state.active.version
     thresholds = rt.models.state.thresholds
-    assert body["thresholds"] == {"approve_below": thresholds.approve_below, "reject_at": thresholds.reject_at}
+    assert body["thresholds"] == {"approve_below": thresholds.approve_below, "reject_at": thresholds.reject_at,
+                                  "approve_unfamiliar": False}
     assert body["known_languages"] == ["en"]
     assert body["metrics"]["leave_one_video_out"]["roc_auc"] >= 0.99

@@ -284,7 +284,8 @@ def build_document(fields, model_version: str) -> dict:
         "ModelInfo": {"type": "object", "required": ["version", "created_at", "thresholds"], "properties": {
             "version": {"type": "string"}, "created_at": {"type": "string"},
             "thresholds": {"type": "object", "properties": {"approve_below": {"type": "number"},
-                                                           "reject_at": {"type": "number"}}},
+                                                           "reject_at": {"type": "number"},
+                                                           "approve_unfamiliar": {"type": "boolean"}}},
             "known_languages": {"type": "array", "items": {"type": "string"}}}},
         "TokenList": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": {
             "type": "object", "properties": {"name": {"type": "string"}, "role": {"enum": ["moderator", "admin"]},

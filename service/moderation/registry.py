@@ -41,17 +41,20 @@ class ModelState:
         """The shadow model's own thresholds."""
         if self.shadow is None:
             return None
-        return Thresholds(**{k: self.shadow.thresholds[k] for k in ("approve_below", "reject_at")})
+        return Thresholds(**{k: self.shadow.thresholds[k] for k in ("approve_below", "reject_at")},
+                          approve_unfamiliar=self.thresholds.approve_unfamiliar)
 
 
 class ModelManager:
     """Load the configured model, then follow the active and shadow records in Redis."""
 
     def __init__(self, client, *, model_dir: Path, models_root: Path, approve_below: float | None = None,
-                 reject_at: float | None = None, poll_seconds: float = 5.0, redis_url: str | None = None):
+                 reject_at: float | None = None, approve_unfamiliar: bool = False, poll_seconds: float = 5.0,
+                 redis_url: str | None = None):
         self.client = client
         self.models_root = Path(models_root)
         self.overrides = (approve_below, reject_at)
+        self.approve_unfamiliar = approve_unfamiliar
         self.poll_seconds = poll_seconds
         self.redis_url = redis_url
         self.last_error: str | None = None
@@ -68,7 +71,8 @@ class ModelManager:
         approve_below, reject_at = self.overrides
         own = model.thresholds
         return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
-                          reject_at=own["reject_at"] if reject_at is None else reject_at)
+                          reject_at=own["reject_at"] if reject_at is None else reject_at,
+                          approve_unfamiliar=self.approve_unfamiliar)
 
     def _state_for(self, active: LoadedModel, shadow: LoadedModel | None) -> ModelState:
         return ModelState(active=active, thresholds=self.thresholds_for(active), shadow=shadow)
