@@ -23,7 +23,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from .data import Corpus, fold_groups
-from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch
+from .features import WORD_TOKEN_PATTERN, build_pipeline, detect_language, normalize_batch
 
 TOP_NGRAMS = 25
 # Candidate thresholds when one threshold has to serve every video.
@@ -125,6 +125,14 @@ def per_source(corpus: Corpus, scores: np.ndarray, thresholds: dict) -> dict:
     sources = np.asarray([corpus.source(i) for i in range(len(corpus))])
     labels = np.asarray(corpus.labels)
     return {s: summarize(labels[sources == s], scores[sources == s], thresholds) for s in sorted(set(sources))}
+
+
+def per_language(corpus: Corpus, scores: np.ndarray, thresholds: dict) -> dict:
+    """Summaries for each detected language ("und" when the function words do not tell)."""
+    languages = np.asarray([detect_language(text) for text in normalize_batch(corpus.texts)])
+    labels = np.asarray(corpus.labels)
+    return {lang: summarize(labels[languages == lang], scores[languages == lang], thresholds)
+            for lang in sorted(set(languages))}
 
 
 def _f1_by_threshold(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -242,6 +250,7 @@ def evaluate(corpus: Corpus, params: dict, thresholds: dict, *, oof: np.ndarray 
         "overall": summarize(labels, oof, thresholds),
         "leave_one_video_out": leave_one_video_out(corpus, oof, by_source),
         "by_source": by_source,
+        "by_language": per_language(corpus, oof, thresholds),
         "baselines": {},
         "cross_source": [],
         "confident_mistakes": confident_mistakes(corpus, oof),

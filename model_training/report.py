@@ -126,8 +126,9 @@ def render_markdown(report: dict) -> str:
                   "best single threshold is chosen in hindsight, and the oracle column picks one per video.", ""]
     header = ["| | examples | spam | ROC-AUC | best F1 | F1 at 0.5 | precision at reject-at | F1 at reject-at | review share |",
               "|---|---|---|---|---|---|---|---|---|"]
-    lines += ["## Overall and per source (out of fold)", ""] + header + [_row("all", report["overall"])]
+    lines += ["## Overall, per source and per detected language (out of fold)", ""] + header + [_row("all", report["overall"])]
     lines += [_row(name, s) for name, s in report["by_source"].items()]
+    lines += [_row(f"language: {lang}", s) for lang, s in report.get("by_language", {}).items()]
     p = report["overall"]["policy"]
     lines += ["", f"Policy at the thresholds: {p['approved_share']:.1%} approved, {p['review_share']:.1%} to review, "
               f"{p['rejected_share']:.1%} rejected; {p['spam_auto_approved']} spam auto-approved, "

@@ -128,6 +128,10 @@ def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
     markdown = (out / "report.md").read_text()
     assert "## Leave one video out" in markdown and "| multinomial_nb |" in markdown
     assert "## Most confident mistakes (out of fold)" in markdown
+    by_language = report["by_language"]
+    assert "en" in by_language and set(by_language) <= {"en", "fr", "und"}
+    assert sum(s["examples"] for s in by_language.values()) == report["overall"]["examples"]
+    assert "| language: en |" in markdown
 
 
 def test_one_threshold_for_every_video_is_measured_in_hindsight_and_on_unseen_videos():
