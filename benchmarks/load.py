@@ -121,9 +121,13 @@ def main() -> None:
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
     parser.add_argument("--sweep", action="store_true", help="latency of the service at 1, 2, 4, 8, 16, 32 connections")
     parser.add_argument("--plot", type=Path, help="with --sweep: write the latency-vs-load plot here")
+    parser.add_argument("--texts", choices=("templated", "distinct"), default="templated",
+                        help="templated: nearly every comment is a near duplicate (the duplicate rules' path); "
+                             "distinct: every comment is a new text, as most real comments are")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
+    os.environ["BENCH_TEXTS"] = args.texts  # read by the wrk script, also in the --wrk-only drivers
     with tempfile.TemporaryDirectory() as tmp:
         redis = RedisServer(Path(tmp) / "redis", port=free_port()).start()
         procs = []

@@ -10,7 +10,29 @@ local texts = {
   "Gagnez un iPhone gratuit en cliquant ici http://cadeaux.example.fr abonnez vous vite",
   "Bravo à la rédaction pour ce reportage sur les pêcheurs de Saint-Louis.",
 }
+-- BENCH_TEXTS=distinct: every text is a new sentence drawn from this vocabulary, as most real comments are
+-- new. The default, templated, appends a number to one of the texts above, so that nearly every comment
+-- is a near duplicate of an earlier one and takes the duplicate rules' path.
+local words = {
+  "article", "village", "marché", "prix", "riz", "gouvernement", "ministre", "école", "enseignants", "budget",
+  "route", "pluie", "saison", "récolte", "pêcheurs", "port", "quartier", "électricité", "eau", "santé",
+  "hôpital", "médecins", "jeunes", "emploi", "université", "étudiants", "football", "équipe", "match", "arbitre",
+  "supporters", "musique", "festival", "culture", "histoire", "famille", "enfants", "mairie", "élections", "vote",
+  "député", "loi", "réforme", "justice", "police", "sécurité", "transport", "taxi", "bus", "train", "avion",
+  "frontière", "commerce", "banque", "crédit", "téléphone", "internet", "journal", "rédaction", "reportage",
+  "vraiment", "toujours", "jamais", "encore", "depuis", "pourquoi", "comment", "merci", "bravo", "hélas",
+  "pense", "crois", "espère", "attends", "demande", "comprends", "regrette", "félicite", "propose", "refuse",
+  "grand", "petit", "nouveau", "ancien", "cher", "difficile", "important", "clair", "injuste", "excellent",
+  "minister", "teachers", "schools", "prices", "market", "rain", "harvest", "election", "team", "music",
+}
+local distinct = os.getenv("BENCH_TEXTS") == "distinct"
 local counter = 0
+
+local function sentence(n)
+  local picked = {}
+  for i = 1, n do picked[i] = words[math.random(1, #words)] end
+  return table.concat(picked, " ")
+end
 
 -- Every wrk thread has its own Lua state with the same default seed: without this, threads would send the
 -- same "random" IPs at the same time and trip the service's flood control.
@@ -22,8 +44,9 @@ end
 request = function()
   counter = counter + 1
   local n = math.random(1, 1000000000)
+  local text = distinct and sentence(14) or string.format("%s %d", texts[(counter % #texts) + 1], n)
   local body = string.format(
-    '{"name": "Lecteur %d", "email": "lecteur%d@exemple.sn", "ip": "2001:db8:%x:%x::%x", "text": "%s %d", "lang": "fr"}',
-    n, n, math.random(0, 65535), math.random(0, 65535), math.random(1, 65535), texts[(counter % #texts) + 1], n)
+    '{"name": "Lecteur %d", "email": "lecteur%d@exemple.sn", "ip": "2001:db8:%x:%x::%x", "text": "%s", "lang": "fr"}',
+    n, n, math.random(0, 65535), math.random(0, 65535), math.random(1, 65535), text)
   return wrk.format("POST", "/v1/comments", {["Content-Type"] = "application/json"}, body)
 end

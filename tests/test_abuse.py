@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import threading
 import time
 
 import pytest
 
 from service import create_app
 from service.moderation.rules import email_hit, ip_hit, word_hit
+from model_training.features import normalize_text
 from service.storage import keys, tokens
+from service.storage.abuse import NEAR_DISTANCE, bucket_keys, simhash
 
 from .conftest import bearer
 
@@ -123,6 +127,35 @@ def test_a_repeated_text_goes_to_review_then_is_rejected(client, text):
     assert "duplicate_text" not in codes(first)
     assert second.get_json()["status"] == "pending" and codes(second)[0] == "duplicate_text"
     assert third.get_json()["status"] == "rejected" and codes(third)[0] == "repeated_text"
+
+
+def test_a_new_text_is_admitted_and_stored_in_one_redis_round_trip(app, client, monkeypatch):
+    rt = app.extensions["moderation"]
+    for email in ("a@exemple.sn", "b@exemple.sn"):  # loads both scripts and the lists
+        post(client, "Texte pour charger les scripts avant de compter.", email=email)
+    trips, caller = [], threading.current_thread()
+    execute, pipeline = rt.redis.execute_command, rt.redis.pipeline
+
+    def counted(real, name):
+        def call(*args, **kwargs):
+            if threading.current_thread() is caller:  # not the model watcher's polls
+                trips.append(args[0] if name is None else name)
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(rt.redis, "execute_command", counted(execute, None))
+    monkeypatch.setattr(rt.redis, "pipeline", counted(pipeline, "PIPELINE"))
+    first = post(client, HAM_FR, email="c@exemple.sn")
+    assert first.status_code == 201 and trips == ["EVALSHA"]
+    trips.clear()
+    # A repeated text changes the decision: admission, then the store with the rules' verdict.
+    second = post(client, HAM_FR, email="d@exemple.sn")
+    assert codes(second)[0] == "duplicate_text" and trips == ["EVALSHA", "EVALSHA"]
+    monkeypatch.undo()
+    for response in (first, second):
+        stored = client.get(f"/v1/comments/{response.get_json()['id']}").get_json()
+        assert stored["status"] == response.get_json()["status"]
+        assert [e["event"] for e in stored["history"]] == ["created"]
 
 
 @pytest.mark.parametrize("text", ["Merci beaucoup !", "Great video"])
@@ -277,8 +310,23 @@ def test_score_endpoint_applies_the_stateless_rules(client, admin_client, admin)
     assert results[1]["reasons"][0]["code"] == "disposable_email"
 
 
+def test_every_fingerprint_within_the_near_distance_is_in_a_searched_bucket():
+    rng = random.Random(20261129)
+    cases = [(rng.getrandbits(64), rng.sample(range(64), rng.randint(1, NEAR_DISTANCE))) for _ in range(3000)]
+    cases.append((rng.getrandbits(64), [0, 1, 16, 17, 32, 33, 48]))  # 2, 2, 2 and 1 bits: only block 3 finds it
+    for fingerprint, flipped in cases:
+        other = fingerprint
+        for bit in flipped:
+            other ^= 1 << bit
+        own, near = bucket_keys(other)
+        assert set(bucket_keys(fingerprint)[0]) & set(own + near), (fingerprint, flipped)
+    # and a lookup reads 4 own buckets plus 16 one-bit neighbours of each
+    own, near = bucket_keys(0)
+    assert len(own) == 4 and len(near) == 64 and not set(own) & set(near)
+
+
 def test_fingerprints_in_an_unknown_format_are_ignored_not_an_error(client, redis_client):
-    for band in range(8):
-        for value in range(256):
-            redis_client.sadd(keys.simhash_band(band, value), "0123456789abcdef")  # e.g. left by an older version
+    own, near = bucket_keys(simhash(normalize_text(HAM_FR)))
+    for key in own + near:
+        redis_client.sadd(key, "0123456789abcdef")  # e.g. left by an older version
     assert post(client, HAM_FR).status_code == 201

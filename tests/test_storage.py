@@ -1,4 +1,4 @@
-"""The comment store: one MULTI/EXEC per submission, keys from one module."""
+"""The comment store: one atomic script per new comment, keys from one module."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from service.storage import comments, keys
 
 
-def exec_count(client) -> int:
-    return int(client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
+def calls(client, command: str) -> int:
+    return int(client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
 
 
 def record(status: str, score: float) -> dict:
@@ -16,11 +16,12 @@ def record(status: str, score: float) -> dict:
             "reasons": [], "features": [], "submission": {"text": "t"}, "created_at": "now", "updated_at": "now"}
 
 
-def test_pending_comment_is_stored_indexed_and_queued_in_one_transaction(redis_client):
-    before = exec_count(redis_client)
+def test_pending_comment_is_stored_indexed_and_queued_in_one_script_call(redis_client):
+    comments.save_new(redis_client, record("approved", 0.01), {})  # loads the script
+    before = {command: calls(redis_client, command) for command in ("evalsha", "eval", "exec")}
     rec = record("pending", 0.4)
     comments.save_new(redis_client, rec, {"event": "created"})
-    assert exec_count(redis_client) == before + 1
+    assert {command: calls(redis_client, command) for command in before} == {**before, "evalsha": before["evalsha"] + 1}
     assert redis_client.zscore(keys.review_queue(), rec["id"]) == 0.1
     assert redis_client.zscore(keys.by_status("pending"), rec["id"]) == 0
     assert json.loads(redis_client.lindex(keys.history(rec["id"]), 0)) == {"event": "created"}

@@ -43,9 +43,8 @@ def submit_comment():
     ip = commenter_ip(submission.get("ip"), rt.settings.trusted_proxies)
     if ip:
         submission["ip"] = ip
-    normalized = intake.normalized_text(submission)  # once, for the duplicate detector and every model
-    hits = rt.guard.admit(submission, ip=ip, site=site["name"] if site else None, normalized=normalized)
-    record = intake.submit(rt.redis, rt.models.state, submission, hits=hits, normalized=normalized,
+    record = intake.submit(rt.redis, rt.guard, rt.models.state, submission, ip=ip,
+                           site=site["name"] if site else None,
                            keep_rejected_ms=rt.settings.keep_rejected_days * 86_400_000)
     g.log_fields = {"comment_id": record["id"], "decision": record["status"], "score": record["score"],
                     "model_version": record["model_version"], "reasons": [r["code"] for r in record["reasons"]]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..errors import RateLimitedError
-from ..storage.abuse import Admitter, ListCache
+from ..storage.abuse import Admission, Admitter, ListCache
 from .rules import LIST_NAMES, RuleSettings, Signals, evaluate
 
 SUBJECTS = {"ip": "this IP address", "email": "this e-mail address", "site": "this site key"}
@@ -23,12 +23,16 @@ class Guard:
         self.rule_settings = RuleSettings(max_links=settings.max_links, min_submit_seconds=settings.min_submit_seconds,
                                           duplicate_reject_at=settings.duplicate_reject_at)
 
-    def admit(self, submission: dict, *, ip: str | None, site: str | None, normalized: str) -> list:
-        """Count the submission against the limits (429 when one is exceeded); return the rules that fire.
+    def admit(self, submission: dict, *, ip: str | None, site: str | None, normalized: str,
+              store: tuple[list[str], str] | None = None) -> Admission:
+        """Count the submission against the limits (429 when one is exceeded) and its text against earlier ones.
 
-        `normalized` is the normalised text, which the duplicate detector compares.
+        `normalized` is the normalised text, which the duplicate detector
+        compares; `store` a comment to store if the text is new (see
+        Admitter.admit).
         """
-        admission = self.admitter.admit(ip=ip, email=submission["email"], site=site, normalized=normalized)
+        admission = self.admitter.admit(ip=ip, email=submission["email"], site=site, normalized=normalized,
+                                        store=store)
         if admission.exceeded:
             rule, kind, wait_ms = admission.exceeded
             seconds = max(1, math.ceil(wait_ms / 1000))
@@ -37,10 +41,13 @@ class Guard:
             else:
                 detail = f"Too many comments from {SUBJECTS[kind]}; try again in {seconds} s."
             raise RateLimitedError(detail, retry_after=seconds, reason=rule, subject=kind)
-        signals = Signals(duplicates=admission.duplicates, near_duplicates=admission.near_duplicates,
-                          lists=self.lists.get())
-        return evaluate(submission, signals, self.rule_settings)
+        return admission
 
-    def evaluate(self, submission: dict) -> list:
-        """The rules that need no state (lists, links, honeypot, timing, e-mail): what /v1/score applies."""
-        return evaluate(submission, Signals(lists=self.lists.get()), self.rule_settings)
+    def rules(self, submission: dict, admission: Admission | None = None) -> list:
+        """The rules that fire: lists, links, honeypot, timing, e-mail, and the duplicate counts of `admission`.
+
+        Without an admission (what /v1/score applies, and a submission's
+        first decision) the text counts as new.
+        """
+        duplicates, near = (admission.duplicates, admission.near_duplicates) if admission else (0, 0)
+        return evaluate(submission, Signals(duplicates, near, self.lists.get()), self.rule_settings)

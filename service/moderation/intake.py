@@ -9,6 +9,7 @@ from model_training.features import UNDETERMINED, detect_language, normalize_tex
 from ..clock import iso
 from ..storage import comments
 from .model import LoadedModel
+from .guard import Guard
 from .policy import Decision, Thresholds, decide
 from .registry import ModelState
 from .rules import combine
@@ -39,21 +40,39 @@ def normalized_text(submission: dict) -> str:
     return normalize_text(submission["text"])
 
 
-def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=(),
-           normalized: str | None = None) -> Assessment:
-    """Score a validated submission and decide its status within the bounds the rule hits set."""
-    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
+def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score, hits=()) -> Assessment:
+    """Decide a scored submission's status within the bounds the rule hits set."""
     language = language_of(score, submission.get("lang"))
     decision = decide(score, thresholds, language=language, known_languages=model.known_languages)
     status, reasons = combine(decision.status, decision.reasons, list(hits))
     return Assessment(score, Decision(status, reasons), language)
 
 
-def submit(client, state: ModelState, submission: dict, *, hits=(), keep_rejected_ms: int = 0,
-           normalized: str | None = None) -> dict:
-    """Score, decide and store one validated submission (and its shadow verdict); return the stored record."""
-    normalized = normalized_text(submission) if normalized is None else normalized
-    result = assess(state.active, state.thresholds, submission, hits, normalized)
+def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=(),
+           normalized: str | None = None) -> Assessment:
+    """Score a validated submission and decide its status within the bounds the rule hits set."""
+    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
+    return judge(model, thresholds, submission, score, hits)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What the active model, and the shadow model if any, make of one text."""
+
+    active: Score
+    shadow: Score | None
+
+
+def score_all(state: ModelState, submission: dict, normalized: str) -> Scores:
+    """Score a submission with the active model and the shadow model."""
+    def score(model):
+        return model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
+    return Scores(score(state.active), score(state.shadow) if state.shadow is not None else None)
+
+
+def new_record(state: ModelState, submission: dict, scores: Scores, hits) -> tuple[dict, dict, dict | None]:
+    """Build a new comment's record, its first history event and the shadow verdict (or None)."""
+    result = judge(state.active, state.thresholds, submission, scores.active, hits)
     now = iso()
     record = {
         "id": comments.new_comment_id(),
@@ -69,12 +88,33 @@ def submit(client, state: ModelState, submission: dict, *, hits=(), keep_rejecte
         "updated_at": now,
     }
     shadow = None
-    if state.shadow is not None:
-        verdict = assess(state.shadow, state.shadow_thresholds, submission, hits, normalized)
+    if scores.shadow is not None:
+        verdict = judge(state.shadow, state.shadow_thresholds, submission, scores.shadow, hits)
         shadow = {"version": state.shadow.version, "score": round(verdict.score.probability, 6),
                   "status": verdict.decision.status, "active_score": record["score"], "active_status": record["status"]}
         record["shadow"] = {k: shadow[k] for k in ("version", "score", "status")}
     event = {"at": now, "event": "created", "by": "system", "status": record["status"],
              "score": record["score"], "model_version": state.active.version}
-    comments.save_new(client, record, event, keep_rejected_ms=keep_rejected_ms, shadow=shadow)
+    return record, event, shadow
+
+
+def submit(client, guard: Guard, state: ModelState, submission: dict, *, ip: str | None, site: str | None,
+           keep_rejected_ms: int = 0) -> dict:
+    """Admit, score, decide and store one validated submission (and its shadow verdict); return the record.
+
+    The decision is made first without the duplicate signals and handed to
+    the admission script, which stores it in the same Redis round trip when
+    the text is new. Only a repeated or near-repeated text, whose rules can
+    change the decision, takes a second round trip. Limits raise
+    RateLimitedError (429) and store nothing.
+    """
+    normalized = normalized_text(submission)  # once, for the duplicate detector and every model
+    scores = score_all(state, submission, normalized)
+    record, event, shadow = new_record(state, submission, scores, guard.rules(submission))
+    admission = guard.admit(submission, ip=ip, site=site, normalized=normalized,
+                            store=comments.store_request(record, event, keep_rejected_ms=keep_rejected_ms,
+                                                         shadow=shadow))
+    if not admission.stored:
+        record, event, shadow = new_record(state, submission, scores, guard.rules(submission, admission))
+        comments.save_new(client, record, event, keep_rejected_ms=keep_rejected_ms, shadow=shadow)
     return record

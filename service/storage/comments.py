@@ -1,4 +1,4 @@
-"""Store and read comment records; the initial write and enqueue are one MULTI/EXEC."""
+"""Store and read comment records; the initial write and enqueue are one atomic script."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import secrets
 import time
 
-from . import keys
+from . import keys, scripts
 
 
 def new_comment_id(now_ms: int | None = None) -> str:
@@ -25,28 +25,40 @@ def review_priority(score: float) -> float:
     return round(abs(score - 0.5), 6)
 
 
-def save_new(client, record: dict, event: dict, *, keep_rejected_ms: int = 0, shadow: dict | None = None) -> None:
-    """Store a new comment, its first history event, its status index and (if pending) its queue entry.
+def store_request(record: dict, event: dict, *, keep_rejected_ms: int = 0,
+                  shadow: dict | None = None) -> tuple[list[str], str]:
+    """The keys and payload of scripts.STORE_FUNCTION for a new comment.
 
-    One MULTI/EXEC round trip: either all of it is stored or none of it.
     `record` values that are not strings are stored as JSON. A rejected
     comment expires after `keep_rejected_ms` (0: never). `shadow`, the shadow
     model's verdict, is also filed under that model's version for its report.
     """
     comment_id = record["id"]
-    mapping = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in record.items()}
-    pipe = client.pipeline(transaction=True)
-    pipe.hset(keys.comment(comment_id), mapping=mapping)
-    pipe.rpush(keys.history(comment_id), json.dumps(event, ensure_ascii=False))
-    pipe.zadd(keys.by_status(record["status"]), {comment_id: 0})
+    fields = []
+    for name, value in record.items():
+        fields += [name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)]
+    payload = {"id": comment_id, "fields": fields, "event": json.dumps(event, ensure_ascii=False)}
     if record["status"] == "pending":
-        pipe.zadd(keys.review_queue(), {comment_id: review_priority(record["score"])})
+        payload["priority"] = str(review_priority(record["score"]))
     if shadow:
-        pipe.hset(keys.shadow_results(shadow["version"]), comment_id, json.dumps(shadow))
+        payload["shadow"] = json.dumps(shadow)
     if record["status"] == "rejected" and keep_rejected_ms:
-        pipe.pexpire(keys.comment(comment_id), keep_rejected_ms)
-        pipe.pexpire(keys.history(comment_id), keep_rejected_ms)
-    pipe.execute()
+        payload["expire_ms"] = str(keep_rejected_ms)
+    # The script takes a fixed number of keys; without a shadow verdict this one is never written.
+    shadow_key = keys.shadow_results(shadow["version"]) if shadow else keys.shadow_results("-")
+    store_keys = [keys.comment(comment_id), keys.history(comment_id), keys.by_status(record["status"]),
+                  keys.review_queue(), shadow_key]
+    return store_keys, json.dumps(payload, ensure_ascii=False)
+
+
+def save_new(client, record: dict, event: dict, *, keep_rejected_ms: int = 0, shadow: dict | None = None) -> None:
+    """Store a new comment, its first history event, its status index and (if pending) its queue entry.
+
+    One atomic script: either all of it is stored or none of it. The
+    arguments are those of `store_request`.
+    """
+    store_keys, payload = store_request(record, event, keep_rejected_ms=keep_rejected_ms, shadow=shadow)
+    client.register_script(scripts.STORE)(keys=store_keys, args=[payload])
 
 
 JSON_FIELDS = ("score", "reasons", "features", "submission", "shadow")

@@ -92,9 +92,9 @@ def duplicate(text_hash: str) -> str:
     return f"{PREFIX}:dup:{text_hash}"
 
 
-def simhash_band(band: int, value: int) -> str:
-    """Set of text fingerprints sharing one band value (near-duplicate candidates)."""
-    return f"{PREFIX}:simhash:{band}:{value:02x}"
+def simhash_block(block: int, value: int) -> str:
+    """Set of text fingerprints with one 16-bit value in one block (near-duplicate candidates)."""
+    return f"{PREFIX}:simhash16:{block}:{value:04x}"
 
 
 def abuse_list(name: str) -> str:

@@ -134,54 +134,87 @@ end
 return due
 """
 
-# KEYS[1..n] rate-limit counters, KEYS[n+1..m] flood markers, then (when the text is long enough) the
-# duplicate counter and the fingerprint band sets: KEYS[m+1] counter, KEYS[m+2..] bands
-# ARGV[1] n, ARGV[2] m, then per counter: limit, window seconds; then the flood window (ms);
-# then, for the text: window ms, fingerprint high 32 bits, low 32 bits, largest near distance
-# Checks every limit first; if one is exceeded, nothing is recorded and it returns {index, ms until reset, 0, 0}.
-# Otherwise it counts the submission in each limit, counts earlier submissions of the same text and of texts
-# whose fingerprint is at most the near distance away (compared here, so the candidates never leave Redis),
-# records this text, and returns {0, 0, duplicates, near duplicates}. One round trip for all abuse state.
-ADMIT = """
-local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
+# Stores a new comment from a JSON payload (built by storage.comments.store_request): the record hash,
+# its first history event, its status index entry, its queue entry when pending, the shadow model's
+# verdict, and the expiry of a rejected comment. KEYS[k..k+4]: comment hash, history, status index,
+# review queue, shadow results. Absent payload members are simply absent (never JSON null).
+STORE_FUNCTION = """
+local function store_new(k, payload)
+  local p = cjson.decode(payload)
+  redis.call('HSET', KEYS[k], unpack(p.fields))
+  redis.call('RPUSH', KEYS[k + 1], p.event)
+  redis.call('ZADD', KEYS[k + 2], 0, p.id)
+  if p.priority then redis.call('ZADD', KEYS[k + 3], p.priority, p.id) end
+  if p.shadow then redis.call('HSET', KEYS[k + 4], p.id, p.shadow) end
+  if p.expire_ms then
+    redis.call('PEXPIRE', KEYS[k], p.expire_ms)
+    redis.call('PEXPIRE', KEYS[k + 1], p.expire_ms)
+  end
+end
+"""
+
+# KEYS[1..5] as in STORE_FUNCTION; ARGV[1] the payload. All of it or nothing, in one round trip.
+STORE = STORE_FUNCTION + """
+store_new(1, ARGV[1])
+return 1
+"""
+
+# KEYS[1..n] rate-limit counters, KEYS[n+1..m] flood markers, then t text keys (when the text is long
+# enough: the duplicate counter KEYS[m+1], the b fingerprint buckets this text is filed under, then the
+# other buckets to search), then, when a comment is to be stored, the 5 keys of STORE_FUNCTION.
+# ARGV[1] n, ARGV[2] m, ARGV[3] t, ARGV[4] the STORE payload or '' (none), then per counter: limit,
+# window seconds; then the flood window (ms); then, for the text: window ms, fingerprint high 32 bits,
+# low 32 bits, largest near distance, b.
+# Checks every limit first; if one is exceeded, nothing is recorded and it returns {index, ms until reset,
+# 0, 0, 0}. Otherwise it counts the submission in each limit, counts earlier submissions of the same text
+# and of texts whose fingerprint is at most the near distance away (compared here, so the candidates never
+# leave Redis), and records this text. Then, if the text is new (no duplicate, no near duplicate), the
+# decision made without those signals stands and the comment is stored: {0, 0, 0, 0, 1}. Otherwise
+# nothing is stored and it returns {0, 0, duplicates, near duplicates, 0} for the caller to decide again.
+# One round trip for all abuse state and, for a new text, the whole submission.
+ADMIT = STORE_FUNCTION + """
+local n, m, t, payload = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 for i = 1, n do
   local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count >= tonumber(ARGV[1 + 2 * i]) then return {i, redis.call('PTTL', KEYS[i]), 0, 0} end
+  if count >= tonumber(ARGV[3 + 2 * i]) then return {i, redis.call('PTTL', KEYS[i]), 0, 0, 0} end
 end
 for i = n + 1, m do
   local ttl = redis.call('PTTL', KEYS[i])
-  if ttl > 0 then return {i, ttl, 0, 0} end
+  if ttl > 0 then return {i, ttl, 0, 0, 0} end
 end
 for i = 1, n do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 + 2 * i])) end
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4 + 2 * i])) end
 end
-local at = 3 + 2 * n
+local at = 5 + 2 * n
 for i = n + 1, m do redis.call('SET', KEYS[i], '1', 'PX', ARGV[at]) end
-if #KEYS == m then return {0, 0, 0, 0} end
 
-local window, high, low, limit = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
-local duplicates = redis.call('INCR', KEYS[m + 1]) - 1
-redis.call('PEXPIRE', KEYS[m + 1], window)
-local function popcount(x)
-  local c = 0
-  while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
-  return c
-end
-local seen, near = {}, 0
-local me = ARGV[at + 2] .. ':' .. ARGV[at + 3]
-for k = m + 2, #KEYS do
-  for _, member in ipairs(redis.call('SMEMBERS', KEYS[k])) do
-    if not seen[member] then
-      seen[member] = true
-      local h, l = member:match('^(%d+):(%d+)$')
-      if h then  -- members in any other format (an older version's) are ignored, never an error
-        local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
-        if d > 0 and d <= limit then near = near + 1 end
-      end
+local duplicates, near = 0, 0
+if t > 0 then
+  local window, high, low = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local limit, filed = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
+  duplicates = redis.call('INCR', KEYS[m + 1]) - 1
+  redis.call('PEXPIRE', KEYS[m + 1], window)
+  local function popcount(x)
+    local c = 0
+    while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
+    return c
+  end
+  for _, member in ipairs(redis.call('SUNION', unpack(KEYS, m + 2, m + t))) do
+    local h, l = member:match('^(%d+):(%d+)$')
+    if h then  -- members in any other format (an older version's) are ignored, never an error
+      local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
+      if d > 0 and d <= limit then near = near + 1 end
     end
   end
-  redis.call('SADD', KEYS[k], me)
-  redis.call('PEXPIRE', KEYS[k], window)
+  local me = ARGV[at + 2] .. ':' .. ARGV[at + 3]
+  for k = m + 2, m + 1 + filed do
+    redis.call('SADD', KEYS[k], me)
+    redis.call('PEXPIRE', KEYS[k], window)
+  end
 end
-return {0, 0, duplicates, near}
+if payload ~= '' and duplicates == 0 and near == 0 then
+  store_new(m + t + 1, payload)
+  return {0, 0, 0, 0, 1}
+end
+return {0, 0, duplicates, near, 0}
 """
