@@ -178,6 +178,16 @@ def test_near_duplicates_go_to_review(client, base, variant):
     assert "near_duplicate_text" not in codes(other)
 
 
+def test_a_flood_of_variations_is_caught_without_growing_the_buckets(client, redis_client):
+    base = "Gagnez des cartes cadeaux gratuites chaque jour en vous abonnant à ma chaîne numéro"
+    assert "near_duplicate_text" not in codes(post(client, base, email="a@exemple.sn"))
+    flagged = [post(client, f"{base} {n}", email=f"v{n}@exemple.sn") for n in range(20)]
+    assert all("near_duplicate_text" in codes(r) for r in flagged)
+    own, near = bucket_keys(simhash(normalize_text(base)))
+    assert all(redis_client.scard(key) == 1 for key in own)  # only the first text is filed
+    assert not any(redis_client.exists(key) for key in near)
+
+
 @pytest.mark.parametrize(("text", "fires"), [
     (f"{HAM_FR} Sources : https://ansd.sn/rapport et https://www.senego.example.com/article", True),
     ("See https://data.example.org/a and www.example.net/b for the figures.", True),

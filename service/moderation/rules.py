@@ -57,7 +57,7 @@ class Signals:
     """What the rules need to know besides the submission: counts from Redis and the lists."""
 
     duplicates: int = 0  # earlier submissions with the same normalised text
-    near_duplicates: int = 0  # earlier submissions with a text at most a few bits away
+    near_duplicates: int = 0  # 1 if an earlier submission has a text at most a few bits away
     lists: dict = field(default_factory=dict)  # list name -> set of entries
     now: dt.datetime | None = None
 

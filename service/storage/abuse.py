@@ -57,7 +57,7 @@ class Admission:
 
     exceeded: tuple[str, str, int] | None  # (rule, subject kind, ms to wait)
     duplicates: int = 0
-    near_duplicates: int = 0
+    near_duplicates: int = 0  # 1 if an earlier text is a near duplicate (the search stops at the first)
     stored: bool = False
 
 

@@ -166,11 +166,15 @@ return 1
 # window seconds; then the flood window (ms); then, for the text: window ms, fingerprint high 32 bits,
 # low 32 bits, largest near distance, b.
 # Checks every limit first; if one is exceeded, nothing is recorded and it returns {index, ms until reset,
-# 0, 0, 0}. Otherwise it counts the submission in each limit, counts earlier submissions of the same text
-# and of texts whose fingerprint is at most the near distance away (compared here, so the candidates never
-# leave Redis), and records this text. Then, if the text is new (no duplicate, no near duplicate), the
-# decision made without those signals stands and the comment is stored: {0, 0, 0, 0, 1}. Otherwise
-# nothing is stored and it returns {0, 0, duplicates, near duplicates, 0} for the caller to decide again.
+# 0, 0, 0}. Otherwise it counts the submission in each limit, counts earlier submissions of the same text,
+# and looks for one earlier text whose fingerprint is at most the near distance away (compared here, so the
+# candidates never leave Redis): first in this text's own buckets, where a near duplicate is most likely,
+# then in the neighbouring ones, stopping at the first found. A text with no near duplicate is filed in its
+# own buckets; one with a near duplicate is not, as that earlier text already stands for it: a flood of
+# variations of one text cannot grow the buckets every later lookup reads.
+# Then, if the text is new (no duplicate, no near duplicate), the decision made without those signals
+# stands and the comment is stored: {0, 0, 0, 0, 1}. Otherwise nothing is stored and it returns
+# {0, 0, duplicates, 1 if a near duplicate was found else 0, 0} for the caller to decide again.
 # One round trip for all abuse state and, for a new text, the whole submission.
 ADMIT = STORE_FUNCTION + """
 local n, m, t, payload = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -199,17 +203,24 @@ if t > 0 then
     while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
     return c
   end
-  for _, member in ipairs(redis.call('SUNION', unpack(KEYS, m + 2, m + t))) do
-    local h, l = member:match('^(%d+):(%d+)$')
-    if h then  -- members in any other format (an older version's) are ignored, never an error
-      local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
-      if d > 0 and d <= limit then near = near + 1 end
+  local function search(first, last)
+    for _, member in ipairs(redis.call('SUNION', unpack(KEYS, first, last))) do
+      local h, l = member:match('^(%d+):(%d+)$')
+      if h then  -- members in any other format (an older version's) are ignored, never an error
+        local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
+        if d <= limit then return 1 end  -- 0 too: another text with the very same fingerprint
+      end
     end
+    return 0
   end
-  local me = ARGV[at + 2] .. ':' .. ARGV[at + 3]
-  for k = m + 2, m + 1 + filed do
-    redis.call('SADD', KEYS[k], me)
-    redis.call('PEXPIRE', KEYS[k], window)
+  near = search(m + 2, m + 1 + filed)
+  if near == 0 then near = search(m + 2 + filed, m + t) end
+  if near == 0 then
+    local me = ARGV[at + 2] .. ':' .. ARGV[at + 3]
+    for k = m + 2, m + 1 + filed do
+      redis.call('SADD', KEYS[k], me)
+      redis.call('PEXPIRE', KEYS[k], window)
+    end
   end
 end
 if payload ~= '' and duplicates == 0 and near == 0 then
