@@ -29,7 +29,7 @@ from service.storage.abuse import Admitter  # noqa: E402
 from service.storage.client import connect  # noqa: E402
 from service.storage.server import RedisServer  # noqa: E402
 
-CHECKPOINTS = (1_000, 5_000, 10_000, 20_000, 40_000, 80_000)
+CHECKPOINTS = (1_000, 10_000, 40_000, 80_000, 160_000, 320_000)
 SAMPLE = 500  # admissions timed just before each checkpoint
 
 
