@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import socket
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from model_training.features import normalize_text  # noqa: E402
 from service.storage.abuse import Admitter  # noqa: E402
 from service.storage.client import connect  # noqa: E402
-from service.storage.server import RedisServer  # noqa: E402
+from throwaway import throwaway_redis  # noqa: E402
 
 CHECKPOINTS = (1_000, 10_000, 40_000, 80_000, 160_000, 320_000)
 SAMPLE = 500  # admissions timed just before each checkpoint
@@ -44,32 +42,25 @@ def main() -> None:
     args = parser.parse_args()
     words = vocabulary()
     rng = random.Random(0)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        redis = RedisServer(Path(tmp), port=port, persistent=False).start()
-        try:
-            admitter = Admitter(connect(redis.url), per_ip=(30, 600), per_email=(30, 600), per_site=(6000, 60),
-                                flood_seconds=15, duplicate_window_days=7, duplicate_min_words=5)
-            print(f"## Admission cost vs fingerprints in the window\n\nCommand: `.venv/bin/python "
-                  f"benchmarks/admission.py {' '.join(sys.argv[1:])}`. {len(words)} words, 14 per text.\n")
-            print("| fingerprints stored | median ms | p99 ms |\n|---|---|---|")
-            timings: list[float] = []
-            for i in range(args.fingerprints):
-                text = normalize_text(" ".join(rng.choice(words) for _ in range(14)))
-                started = time.perf_counter()
-                admission = admitter.admit(ip=f"2001:db8::{i:x}", email=f"l{i}@exemple.sn", site=None,
-                                           normalized=text)
-                timings.append(time.perf_counter() - started)
-                if admission.exceeded:
-                    sys.exit(f"admission {i} was refused: {admission.exceeded}")
-                if i + 1 in CHECKPOINTS:
-                    recent = sorted(timings[-SAMPLE:])
-                    print(f"| {i + 1:,} | {statistics.median(recent) * 1000:.3f} | "
-                          f"{recent[int(len(recent) * 0.99) - 1] * 1000:.3f} |", flush=True)
-        finally:
-            redis.stop()
+    with throwaway_redis() as (redis, _):
+        admitter = Admitter(connect(redis.url), per_ip=(30, 600), per_email=(30, 600), per_site=(6000, 60),
+                            flood_seconds=15, duplicate_window_days=7, duplicate_min_words=5)
+        print(f"## Admission cost vs fingerprints in the window\n\nCommand: `.venv/bin/python "
+              f"benchmarks/admission.py {' '.join(sys.argv[1:])}`. {len(words)} words, 14 per text.\n")
+        print("| fingerprints stored | median ms | p99 ms |\n|---|---|---|")
+        timings: list[float] = []
+        for i in range(args.fingerprints):
+            text = normalize_text(" ".join(rng.choice(words) for _ in range(14)))
+            started = time.perf_counter()
+            admission = admitter.admit(ip=f"2001:db8::{i:x}", email=f"l{i}@exemple.sn", site=None,
+                                       normalized=text)
+            timings.append(time.perf_counter() - started)
+            if admission.exceeded:
+                sys.exit(f"admission {i} was refused: {admission.exceeded}")
+            if i + 1 in CHECKPOINTS:
+                recent = sorted(timings[-SAMPLE:])
+                print(f"| {i + 1:,} | {statistics.median(recent) * 1000:.3f} | "
+                      f"{recent[int(len(recent) * 0.99) - 1] * 1000:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

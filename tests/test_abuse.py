@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from model_training.features import normalize_text
 from service import create_app
 from service.moderation.rules import email_hit, ip_hit, word_hit
-from model_training.features import normalize_text
-from service.storage import keys, tokens
+from service.storage import tokens
 from service.storage.abuse import NEAR_DISTANCE, bucket_keys, simhash
 
 from .conftest import bearer
