@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -91,3 +92,22 @@ def test_arbitrary_bytes_never_break_the_endpoint(default_app, data):
     response = default_app.test_client().post("/v1/comments", data=data, content_type="application/json")
     assert response.status_code in (201, 400, 422)
     assert response.mimetype in ("application/json", "application/problem+json")
+
+
+@given(name=st.text(min_size=1, max_size=60), text=st.text(min_size=1, max_size=400))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_whatever_is_accepted_is_stored_and_read_back_unchanged(default_app, name, text):
+    """The store script gets the record inside a JSON payload: nothing may be lost or re-encoded on the way."""
+    client = default_app.test_client()
+    email = f"fuzz{next(_EMAILS)}@exemple.sn"  # a fresh commenter each time: no flood or rate limit
+    response = client.post("/v1/comments", json={"name": name, "email": email, "text": text})
+    if response.status_code != 201:
+        assert response.status_code == 422
+        return
+    cleaned = validate_submission({"name": name, "email": email, "text": text}, FIELDS)
+    stored = client.get(f"/v1/comments/{response.get_json()['id']}").get_json()
+    assert stored["comment"]["text"] == cleaned["text"] and stored["comment"]["name"] == cleaned["name"]
+    assert stored["status"] == response.get_json()["status"]
+
+
+_EMAILS = itertools.count()

@@ -8,8 +8,8 @@ from model_training.features import UNDETERMINED, detect_language, normalize_tex
 
 from ..clock import iso
 from ..storage import comments
-from .model import LoadedModel
 from .guard import Guard
+from .model import LoadedModel
 from .policy import Decision, Thresholds, decide
 from .registry import ModelState
 from .rules import combine

@@ -18,7 +18,7 @@ NEAR_DISTANCE = 7
 # 7 bits apart differ by at most 1 bit in at least one block (4 blocks with 2 or more would make 8), so
 # reading, for each block, the bucket of its own value and the 16 buckets one bit away misses none of them.
 # That is 68 buckets of 65,536 per lookup: the candidates compared grow as N/964 with the N fingerprints in
-# the window (8 bands of 8 bits, the earlier scheme, read N/32 and cost 6 ms a submission at N = 40,000).
+# the window (8 bands of 8 bits, the earlier scheme, read N/32: 5-7 ms a submission at N = 40,000).
 BLOCKS = 4
 BLOCK_BITS = SIMHASH_BITS // BLOCKS
 _BIT_WEIGHTS = np.uint64(1) << np.arange(SIMHASH_BITS, dtype=np.uint64)
