@@ -1,5 +1,5 @@
 """Measure the classifier: per-comment latency (predict_proba vs the fast scorer), batch throughput,
-training time, model size and memory after load.
+`POST /v1/score` throughput, training time, model size and memory after load.
 
 Usage: .venv/bin/python benchmarks/scoring.py [--data DIR] [--repeat N] [--skip-training]
 Prints a Markdown section for docs/benchmarks.md.
@@ -26,7 +26,14 @@ sys.path.insert(0, str(ROOT))
 from model_training.data import load_corpora  # noqa: E402
 from service.config import DEFAULT_MODELS_DIR  # noqa: E402
 from model_training.artifact import resolve_model_dir  # noqa: E402
+from service import create_app  # noqa: E402
+from service.api.schemas import submission_fields, validate_submission  # noqa: E402
+from service.errors import ValidationError  # noqa: E402
 from service.moderation.model import load_model  # noqa: E402
+from service.storage import tokens  # noqa: E402
+from throwaway import throwaway_redis  # noqa: E402
+
+FIELDS = submission_fields()
 
 
 def rss_mb() -> float:
@@ -46,6 +53,33 @@ def time_each(fn, items) -> list[float]:
         fn(item)
         out.append((time.perf_counter() - start) * 1000)
     return out
+
+
+def is_valid(item: dict) -> bool:
+    try:
+        validate_submission(item, FIELDS)
+    except ValidationError:
+        return False
+    return True
+
+
+def score_endpoint(texts: list[str], rounds: int = 5) -> float:
+    """Comments per second through `POST /v1/score` (Flask test client, so no HTTP server), median of rounds."""
+    items = [{"name": f"Lecteur {i}", "email": f"lecteur{i}@exemple.sn", "text": t} for i, t in enumerate(texts)]
+    items = [item for item in items if is_valid(item)]  # a few SMS texts carry control characters: 422
+    with throwaway_redis() as (redis, data_dir):
+        app = create_app({"redis_url": redis.url, "embedded_redis": False, "data_dir": data_dir,
+                          "log_level": "WARNING", "run_deliverer": False})
+        headers = {"Authorization": f"Bearer {tokens.create(app.extensions['moderation'].redis, 'bench', 'site')}"}
+        client = app.test_client()
+        seconds = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            response = client.post("/v1/score", json={"comments": items}, headers=headers)
+            seconds.append(time.perf_counter() - start)
+            if response.status_code != 200:
+                sys.exit(f"/v1/score answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    return len(items) / statistics.median(seconds)
 
 
 def main() -> None:
@@ -86,6 +120,7 @@ def main() -> None:
     for t in batch:
         model.scorer.score(t)
     batch_fast = 1000 / (time.perf_counter() - start)
+    endpoint = score_endpoint(batch)
 
     train_seconds = None
     if not args.skip_training:
@@ -111,6 +146,8 @@ def main() -> None:
     print(f"| speed-up of the service's scorer over `predict_proba` (p50) | {ratio:.1f}× |")
     print(f"| batch of 1,000: `predict_proba` on the whole batch | {batch_sklearn:,.0f} comments/s |")
     print(f"| batch of 1,000: fast scorer, one by one with explanations | {batch_fast:,.0f} comments/s |")
+    print(f"| `POST /v1/score` with the valid ones of those 1,000 comments, in process (validation, rules, "
+          f"scoring, JSON) | {endpoint:,.0f} comments/s |")
     if train_seconds is not None:
         print(f"| training on YouTube + SMS (grid search, LOGO evaluation, no baselines) | {train_seconds:.0f} s |")
     print(f"| model artifact size | {size_kb:,.0f} KiB |")

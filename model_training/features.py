@@ -58,10 +58,28 @@ def _replace_url(match: re.Match) -> str:
     return f" {URL_TOKEN} {_domain_token(host)} "
 
 
+class _CombiningMarks(dict):
+    """A str.translate table deleting combining marks, filled in as characters are met.
+
+    Only code points below U+3000 (alphabetic scripts and the combining
+    blocks) are remembered, so hostile text cannot grow it without bound.
+    """
+
+    def __missing__(self, codepoint: int):
+        value = None if unicodedata.combining(chr(codepoint)) else codepoint
+        if codepoint < 0x3000:
+            self[codepoint] = value
+        return value
+
+
+_COMBINING_MARKS = _CombiningMarks()
+
+
 def fold_accents(text: str) -> str:
     """Remove diacritics: "élève" -> "eleve", "garçon" -> "garcon"."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFD", text).translate(_COMBINING_MARKS)
 
 
 def normalize_text(text: str) -> str:

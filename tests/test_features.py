@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from model_training.features import detect_language, fold_accents, normalize_text
@@ -50,3 +52,13 @@ def test_fold_accents_keeps_letters():
 )
 def test_detect_language(text, language):
     assert detect_language(normalize_text(text)) == language
+
+
+def test_fold_accents_drops_exactly_the_combining_marks_of_the_decomposition():
+    def by_definition(text: str) -> str:
+        return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+
+    every_character = [chr(cp) for cp in range(0x30000) if not 0xD800 <= cp <= 0xDFFF]
+    assert [fold_accents(ch) for ch in every_character] == [by_definition(ch) for ch in every_character]
+    for text in ("élève garçon Ngoné Aïssatou", "e\u0301te\u0301", "Ἀθῆναι", "", "ascii only"):
+        assert fold_accents(text) == by_definition(text)

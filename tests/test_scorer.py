@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from model_training.data import load_corpora
 from service.config import DEFAULT_MODELS_DIR
 from service.moderation.model import load_model
+from service.moderation.scorer import WORD_CACHE_SIZE
 
 
 def test_fast_scorer_matches_predict_proba_on_thousands_of_comments(uci_data):
@@ -35,3 +37,16 @@ def test_explain_keeps_only_the_largest_contributions():
     top = model.scorer.score(text, explain=5).contributions
     assert top == sorted(everything, key=lambda c: abs(c[2]), reverse=True)[:5]
     assert model.scorer.score(text, explain=0).contributions == []
+
+
+def test_the_word_cache_stays_bounded_and_changes_no_score():
+    model = load_model(DEFAULT_MODELS_DIR)
+    block = next(b for b in model.scorer.blocks if b.per_word)
+    long_word = "subscribe" * 500  # known n-grams all along: would be a large entry
+    texts = [f"{long_word} check my channel", "merci pour cet article", "merci pour cet article"]
+    expected = model.pipeline.predict_proba(np.asarray(texts, dtype=object))[:, 1]
+    assert [model.scorer.score(t, explain=0).probability for t in texts] == pytest.approx(expected, abs=1e-9)
+    assert long_word not in block.cache and "merci" in block.cache
+    for i in range(WORD_CACHE_SIZE + 10):
+        model.scorer.score(f"w{i}", explain=0)
+    assert len(block.cache) <= WORD_CACHE_SIZE

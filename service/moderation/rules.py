@@ -83,6 +83,8 @@ def domain_matches(host: str, domains) -> str | None:
 
 def word_hit(text: str, words) -> str | None:
     """Return the first listed word or phrase found on word boundaries ("alla" does not match "allait")."""
+    if not words:
+        return None
     folded = fold(text)
     for word in words:
         if re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", folded):
