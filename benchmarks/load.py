@@ -29,15 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.storage.server import RedisServer  # noqa: E402
+from service.storage.server import RedisServer, free_port  # noqa: E402
 
 LUA = ROOT / "benchmarks" / "wrk_comments.lua"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:

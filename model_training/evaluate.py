@@ -120,9 +120,14 @@ def summarize(labels, scores, thresholds: dict) -> dict:
     }
 
 
+def sources_of(corpus: Corpus) -> np.ndarray:
+    """The source of every example (each YouTube video, the SMS file, label exports...)."""
+    return np.asarray([corpus.source(i) for i in range(len(corpus))])
+
+
 def per_source(corpus: Corpus, scores: np.ndarray, thresholds: dict) -> dict:
-    """Summaries for each source (each YouTube video, the SMS file, label exports...)."""
-    sources = np.asarray([corpus.source(i) for i in range(len(corpus))])
+    """Summaries for each source."""
+    sources = sources_of(corpus)
     labels = np.asarray(corpus.labels)
     return {s: summarize(labels[sources == s], scores[sources == s], thresholds) for s in sorted(set(sources))}
 
@@ -170,14 +175,13 @@ def leave_one_video_out(corpus: Corpus, scores: np.ndarray, by_source: dict) -> 
     videos = [v for k, v in by_source.items() if k.startswith("youtube:")]
     if not videos:
         return None
-    sources = np.asarray([corpus.source(i) for i in range(len(corpus))])
     return {
         "videos": len(videos),
         "roc_auc": round(float(np.mean([v["roc_auc"] for v in videos])), 4),
         "f1_at_0.5": round(float(np.mean([v["at_0.5"]["f1"] for v in videos])), 4),
         "f1_at_reject_at": round(float(np.mean([v["at_reject_at"]["f1"] for v in videos])), 4),
         "best_f1": round(float(np.mean([v["best_f1"] for v in videos])), 4),
-        **(single_threshold(np.asarray(corpus.labels), scores, sources) or {}),
+        **(single_threshold(np.asarray(corpus.labels), scores, sources_of(corpus)) or {}),
     }
 
 
@@ -187,11 +191,9 @@ def _excerpt(text: str) -> str:
     return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
 
 
-def _example(corpus: Corpus, index: int, score: float | None = None) -> dict:
-    item = {"source": corpus.source(index), "label": int(corpus.labels[index]), "text": _excerpt(corpus.texts[index])}
-    if score is not None:
-        item["score"] = round(float(score), 4)
-    return item
+def _example(corpus: Corpus, index: int, score: float) -> dict:
+    return {"source": corpus.source(index), "label": int(corpus.labels[index]), "text": _excerpt(corpus.texts[index]),
+            "score": round(float(score), 4)}
 
 
 def confident_mistakes(corpus: Corpus, scores: np.ndarray, limit: int = MISTAKES_SHOWN) -> dict:

@@ -28,18 +28,21 @@ def parse_since(raw: str | None) -> int | None:
 
 
 def iter_labels(client, since_ms: int | None = None, batch: int = 500):
-    """Yield label records (dicts) in decision order, from since_ms on."""
-    low = since_ms if since_ms is not None else "-inf"
-    offset = 0
+    """Yield label records (dicts) in decision order, from since_ms on.
+
+    Pages are read by rank, each in O(log N + batch): an offset into a score
+    range would rescan everything before it on every page.
+    """
+    rank = client.zcount(LABELS_BY_TIME_KEY, "-inf", f"({since_ms}") if since_ms is not None else 0
     while True:
-        ids = client.zrangebyscore(LABELS_BY_TIME_KEY, low, "+inf", start=offset, num=batch)
+        ids = client.zrange(LABELS_BY_TIME_KEY, rank, rank + batch - 1)
         if not ids:
             return
         for raw in client.hmget(LABELS_KEY, ids):
             if raw:
                 record = json.loads(raw)
                 yield {k: record.get(k) for k in EXPORT_FIELDS}
-        offset += len(ids)
+        rank += len(ids)
 
 
 def export_lines(client, since_ms: int | None = None):

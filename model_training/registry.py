@@ -77,6 +77,12 @@ def read(client, key: str = ACTIVE_KEY) -> dict | None:
     return client.hgetall(key) or None
 
 
+def shadow_version(client) -> str | None:
+    """The version of the current shadow model, or None."""
+    record = read(client, SHADOW_KEY)
+    return record["version"] if record else None
+
+
 def promote(client, model_dir: Path, actor: str, models_root: Path | None = None) -> dict:
     """Verify a model, make it the active one for every instance, and keep the previous one for rollback."""
     root = models_root or default_models_root()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
 from .data import Corpus, deduplicate, fold_groups
 from .errors import ThresholdError, TrainingError
 from .evaluate import cross_validate, evaluate, log
-from .features import FEATURES_VERSION, build_pipeline, detect_language, normalize_text
+from .features import FEATURES_VERSION, build_pipeline
 from .report import write_report
 
 REPORT_DIR = "report"
@@ -157,7 +156,8 @@ def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets
             "spam": int(labels.sum()),
             "duplicates_removed": dropped,
             "deduplication": "exact match on normalised text, first occurrence kept",
-            "languages": dict(Counter(detect_language(normalize_text(t)) for t in corpus.texts).most_common()),
+            # detected language -> examples, which the service reads as the languages the model knows
+            "languages": {lang: s["examples"] for lang, s in report["by_language"].items()},
         },
         "thresholds": thresholds,
         "targets": {"reject_precision": targets.reject_precision, "max_spam_approved": targets.max_spam_approved},

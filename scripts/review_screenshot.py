@@ -6,7 +6,6 @@ Usage: .venv/bin/python scripts/review_screenshot.py [OUT.png]   (default docs/r
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -20,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from service import create_app  # noqa: E402
 from service.storage import tokens  # noqa: E402
-from service.storage.server import RedisServer  # noqa: E402
+from service.storage.server import RedisServer, free_port  # noqa: E402
 
 SAMPLES = [
     ("Awa Ndiaye", "Je ne suis pas d'accord : la hausse du prix du riz touche d'abord les ménages ruraux."),
@@ -29,12 +28,6 @@ SAMPLES = [
     ("promo2026", "Check out my channel and subscribe, free gift cards http://free-cards.example.com"),
     ("Fatou", "Quelqu'un sait pourquoi l'électricité est coupée depuis trois jours à Pikine ?"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main(out: Path) -> None:

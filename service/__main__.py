@@ -36,10 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_tokens(args, settings: Settings) -> int:
-    """Create, list or revoke tokens; the token alone goes to stdout, messages to stderr."""
+def checked_client(settings: Settings):
+    """A Redis client for a command, after a ping (StorageUnavailableError if Redis does not answer)."""
     client = connect(settings.redis_url, timeout=max(settings.redis_timeout, 2.0))
     ping(client)
+    return client
+
+
+def run_tokens(args, settings: Settings) -> int:
+    """Create, list or revoke tokens; the token alone goes to stdout, messages to stderr."""
+    client = checked_client(settings)
     if args.tokens_command == "create":
         try:
             token = tokens.create(client, args.name, args.role, replace=args.replace)
@@ -59,9 +65,8 @@ def run_tokens(args, settings: Settings) -> int:
 
 def run_shadow_report(args, settings: Settings) -> int:
     """Print the shadow report as JSON."""
-    client = connect(settings.redis_url, timeout=max(settings.redis_timeout, 2.0))
-    ping(client)
-    version = args.version or (registry.read(client, registry.SHADOW_KEY) or {}).get("version")
+    client = checked_client(settings)
+    version = args.version or registry.shadow_version(client)
     if not version:
         print("error: no shadow model is set; pass --version", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
+from .clock import now_ms
 from .storage import keys
 from .storage.client import UNAVAILABLE
 from .storage.comments import created_ms
@@ -86,18 +87,18 @@ class LiveCollector:
             pipe = client.pipeline(transaction=False)
             pipe.zcard(keys.review_queue())
             pipe.zrangebylex(keys.by_status("pending"), "-", "+", start=0, num=1)
-            pipe.zcount(keys.leases(), f"({int(time.time() * 1000)}", "+inf")
+            pipe.zcount(keys.leases(), f"({now_ms()}", "+inf")
             pipe.zcard(keys.webhook_deliveries())
             pipe.llen(keys.webhook_dead())
             pending, oldest, leased, deliveries, dead = pipe.execute()
+            answered = True
         except UNAVAILABLE:
-            up = GaugeMetricFamily("moderation_redis_up", "Whether Redis answered the scrape")
-            up.add_metric([], 0)
-            yield up
-            return
+            answered = False
         up = GaugeMetricFamily("moderation_redis_up", "Whether Redis answered the scrape")
-        up.add_metric([], 1)
+        up.add_metric([], int(answered))
         yield up
+        if not answered:
+            return
         for name, doc, value in (
             ("moderation_queue_pending", "Comments waiting for review", pending),
             ("moderation_queue_leased", "Pending comments under a live lease", leased),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,10 @@ import redis
 
 from service import create_app
 from service.config import DEFAULT_MODELS_DIR
-from service.storage.server import RedisServer
+from service.storage.server import RedisServer, free_port  # noqa: F401 - tests import it from here
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("MODERATION_TEST_DATA", PROJECT_ROOT.parent / "shared" / "data" / "uci"))
-
-
-def free_port() -> int:
-    """Return a TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float = 30.0) -> bytes:

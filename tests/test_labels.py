@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from model_training.data import load_file
+from model_training.labels import iter_labels
 from service.storage import keys
 
 from .conftest import PROJECT_ROOT
@@ -86,3 +87,14 @@ def test_export_labels_cli_writes_a_file_that_training_reads(tmp_path, client, m
 def test_export_labels_rejects_bad_dates(redis_server, args):
     result = run_training_cli(redis_server, *args)
     assert result.returncode == 2 and "is not an ISO 8601 date" in result.stderr
+
+
+def test_export_pages_through_every_label_in_decision_order_from_since(redis_client):
+    for n in range(7):  # decided at 1,000 ms, 2,000 ms, ... out of insertion order
+        comment_id = f"c{(n * 3) % 7}"
+        redis_client.hset(keys.labels(), comment_id, json.dumps({"comment_id": comment_id, "label": n % 2}))
+        redis_client.zadd(keys.labels_by_time(), {comment_id: ((n * 3) % 7 + 1) * 1000})
+    everything = [r["comment_id"] for r in iter_labels(redis_client, batch=2)]
+    assert everything == [f"c{i}" for i in range(7)]
+    assert [r["comment_id"] for r in iter_labels(redis_client, since_ms=3000, batch=2)] == ["c2", "c3", "c4", "c5", "c6"]
+    assert list(iter_labels(redis_client, since_ms=8000, batch=2)) == []

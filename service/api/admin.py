@@ -103,7 +103,7 @@ def clear_shadow():
 def shadow():
     """The shadow report of a version (default: the current shadow model)."""
     rt = runtime()
-    version = request.args.get("version") or (registry.read(rt.redis, registry.SHADOW_KEY) or {}).get("version")
+    version = request.args.get("version") or registry.shadow_version(rt.redis)
     if not version:
         raise NotFoundError("No shadow model is set; pass ?version= to see an earlier one.")
     return shadow_report(rt.redis, version)

@@ -14,15 +14,12 @@ def _metrics():
     return current_app.extensions["moderation.metrics"]
 
 
-def _start():
-    g.metrics_started = time.perf_counter()
-
-
 def _record(response):
     metrics = _metrics()
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
-    metrics.latency.labels(endpoint).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+    # g.started is set by the request log's before-request hook.
+    metrics.latency.labels(endpoint).observe(time.perf_counter() - g.get("started", time.perf_counter()))
     fields = g.get("log_fields", {})
     if "score" in fields and response.status_code == 201:
         metrics.decisions.labels(fields["decision"]).inc()
@@ -47,6 +44,5 @@ def metrics():
 
 
 def register(app: Flask) -> None:
-    """Install the counting hooks."""
-    app.before_request(_start)
+    """Install the counting hook (after requestlog.register, whose start time it reads)."""
     app.after_request(_record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from ..errors import ValidationError
-from ..storage.comments import load
+from ..storage.comments import load, load_many
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
@@ -73,9 +73,8 @@ def claim():
     body = read_json_object()
     limit = int_param(body.get("limit") if isinstance(body, dict) else None, "limit", 10, 1, MAX_PAGE)
     rt = runtime()
-    ids = rt.queue.claim(g.user["name"], limit)
-    records = [load(rt.redis, comment_id) for comment_id in ids]
-    return {"claimed": [moderator_view(r) for r in records if r], "lease_seconds": rt.settings.lease_seconds}
+    records = load_many(rt.redis, rt.queue.claim(g.user["name"], limit), with_history=True)
+    return {"claimed": [moderator_view(r) for r in records], "lease_seconds": rt.settings.lease_seconds}
 
 
 @bp.post("/v1/review/<comment_id>/decision")

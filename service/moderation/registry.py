@@ -35,14 +35,7 @@ class ModelState:
     active: LoadedModel
     thresholds: Thresholds
     shadow: LoadedModel | None = None
-
-    @property
-    def shadow_thresholds(self) -> Thresholds | None:
-        """The shadow model's own thresholds."""
-        if self.shadow is None:
-            return None
-        return Thresholds(**{k: self.shadow.thresholds[k] for k in ("approve_below", "reject_at")},
-                          approve_unfamiliar=self.thresholds.approve_unfamiliar)
+    shadow_thresholds: Thresholds | None = None  # the shadow model's own, never the overrides
 
 
 class ModelManager:
@@ -66,16 +59,17 @@ class ModelManager:
         except UNAVAILABLE:
             log.warning("Redis unreachable at start: serving %s until the registry can be read", self.state.active.version)
 
-    def thresholds_for(self, model: LoadedModel) -> Thresholds:
-        """The model's thresholds, each overridden by the setting when one is given."""
-        approve_below, reject_at = self.overrides
+    def thresholds_for(self, model: LoadedModel, overrides: tuple = (None, None)) -> Thresholds:
+        """The model's thresholds, each replaced by its override when one is given."""
+        approve_below, reject_at = overrides
         own = model.thresholds
         return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
                           reject_at=own["reject_at"] if reject_at is None else reject_at,
                           approve_unfamiliar=self.approve_unfamiliar)
 
     def _state_for(self, active: LoadedModel, shadow: LoadedModel | None) -> ModelState:
-        return ModelState(active=active, thresholds=self.thresholds_for(active), shadow=shadow)
+        return ModelState(active=active, thresholds=self.thresholds_for(active, self.overrides), shadow=shadow,
+                          shadow_thresholds=self.thresholds_for(shadow) if shadow else None)
 
     def _load(self, record: dict | None, current: LoadedModel | None) -> LoadedModel | None:
         if not record:

@@ -17,6 +17,7 @@ import urllib.request
 
 import redis
 
+from ..clock import now_ms
 from ..errors import NotFoundError
 from ..storage import webhooks
 from ..storage.client import UNAVAILABLE
@@ -91,14 +92,13 @@ class Deliverer:
             self.deliveries.give_up(member, delivery, {**entry, "result": "gave up"})
         else:
             wait = backoff_seconds(attempt, self.backoff_base)
-            due = int((time.time() + wait) * 1000)
+            due = now_ms() + int(wait * 1000)
             self.deliveries.retry(member, delivery, due, {**entry, "result": "retry", "retry_in_seconds": wait})
 
     def run_once(self, *, block_ms: int = 0) -> int:
         """Fan out new events and attempt every due delivery; return how many deliveries were attempted."""
-        now = int(time.time() * 1000)
-        webhooks.fan_out(self.client, now, block_ms=block_ms)
-        due = self.deliveries.claim(int(time.time() * 1000), self.lease_ms)
+        webhooks.fan_out(self.client, now_ms(), block_ms=block_ms)
+        due = self.deliveries.claim(now_ms(), self.lease_ms)
         for member, delivery in due:
             self.deliver(member, delivery)
         if self.maintenance and time.monotonic() - self._last_maintenance >= self.maintenance_every:

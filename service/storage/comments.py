@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 
+from .. import clock
 from . import keys, scripts
 
 
 def new_comment_id(now_ms: int | None = None) -> str:
     """Return a 24-hex-digit id that sorts by creation time: 12 digits of ms, 12 random."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return f"{now_ms:012x}{secrets.token_hex(6)}"
+    at_ms = clock.now_ms() if now_ms is None else now_ms
+    return f"{at_ms:012x}{secrets.token_hex(6)}"
 
 
 def created_ms(comment_id: str) -> int:
@@ -70,23 +70,28 @@ def _decode(raw: dict) -> dict:
 
 def load(client, comment_id: str) -> dict | None:
     """Return a comment record with its history, or None if there is no such comment."""
-    pipe = client.pipeline(transaction=False)
-    pipe.hgetall(keys.comment(comment_id))
-    pipe.lrange(keys.history(comment_id), 0, -1)
-    raw, history = pipe.execute()
-    if not raw:
-        return None
-    record = _decode(raw)
-    record["history"] = [json.loads(e) for e in history]
-    return record
+    found = load_many(client, [comment_id], with_history=True)
+    return found[0] if found else None
 
 
-def load_many(client, comment_ids: list[str]) -> list[dict]:
-    """Return the records (without history) of several comments in one round trip, skipping missing ones."""
+def load_many(client, comment_ids: list[str], *, with_history: bool = False) -> list[dict]:
+    """Return the records of several comments in one round trip, skipping missing ones."""
     pipe = client.pipeline(transaction=False)
     for comment_id in comment_ids:
         pipe.hgetall(keys.comment(comment_id))
-    return [_decode(raw) for raw in pipe.execute() if raw]
+        if with_history:
+            pipe.lrange(keys.history(comment_id), 0, -1)
+    replies = pipe.execute()
+    step = 2 if with_history else 1
+    records = []
+    for i in range(0, len(replies), step):
+        if not replies[i]:
+            continue
+        record = _decode(replies[i])
+        if with_history:
+            record["history"] = [json.loads(e) for e in replies[i + 1]]
+        records.append(record)
+    return records
 
 
 def page_by_status(client, status: str, *, after_id: str | None = None, since_ms: int | None = None,

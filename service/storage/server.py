@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +25,13 @@ INSTALL_HINT = (
 )
 # Unix socket paths longer than this are rejected by the kernel (sun_path is 108 bytes).
 MAX_SOCKET_PATH = 100
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for a server started next)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def find_redis_server() -> str:
