@@ -6,7 +6,7 @@ RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY model_training ./model_training
-RUN /opt/venv/bin/pip install --no-cache-dir ".[train]"
+RUN /opt/venv/bin/pip install --no-cache-dir .
 
 # Run: the virtualenv, the shipped model, a non-root user.
 FROM python:3.11-slim

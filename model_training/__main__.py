@@ -13,7 +13,7 @@ import redis
 
 from . import registry
 from .artifact import load_verified
-from .data import FORMATS, deduplicate, load_corpora
+from .data import DEFAULT_WEIGHTS, FORMATS, deduplicate, load_corpora
 from .errors import TrainingError
 from .evaluate import evaluate, log
 from .labels import export_lines, parse_since
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", action="extend", nargs="+", required=True, type=Path,
                        help="corpus file(s); repeatable; format recognised by content")
         p.add_argument("--weight", action="append", type=parse_weight, default=[], metavar="FORMAT=W",
-                       help=f"sample weight of one kind of data ({', '.join(FORMATS)}); repeatable")
+                       help=f"sample weight of one kind of data ({', '.join(FORMATS)}); repeatable; "
+                            f"defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULT_WEIGHTS.items())}, others 1")
         p.add_argument("--out", required=True, type=Path, help="output directory")
 
     p = commands.add_parser("train", help="train, evaluate and write OUT/<version>/ with model, metadata and report")
@@ -99,7 +100,7 @@ def run_evaluate(args) -> Path:
     report, oof = evaluate(corpus, metadata.get("params", {}), metadata["thresholds"],
                            pipeline=pipeline, baselines=not args.no_baselines)
     report["model_version"] = metadata.get("version")
-    return write_report(report, np.asarray(corpus.labels), oof, args.out)
+    return write_report(report, np.asarray(corpus.labels), oof.scores, args.out)
 
 
 def run_registry_command(args) -> None:
@@ -157,7 +158,8 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        print(f"error: cannot reach Redis ({exc}); start `make run` or set MODERATION_REDIS_URL", file=sys.stderr)
+        print(f"error: Redis is not reachable ({type(exc).__name__}); start the service with `make run` (it runs its "
+              "own Redis) or set MODERATION_REDIS_URL.", file=sys.stderr)
         return 2
     return 0
 

@@ -81,8 +81,9 @@ def read_metadata(model_dir: Path) -> dict:
     if not isinstance(artifact, dict) or not {"file", "sha256"} <= artifact.keys() or "/" in artifact["file"]:
         raise ArtifactError(f"{path}: 'artifact' must name a file in the directory and its sha256")
     thresholds = metadata["thresholds"]
-    if not (0 <= thresholds.get("approve_below", -1) <= thresholds.get("reject_at", -1) <= 1):
-        raise ArtifactError(f"{path}: thresholds must satisfy 0 <= approve_below <= reject_at <= 1")
+    for pair in (thresholds, *thresholds.get("by_language", {}).values()):
+        if not (isinstance(pair, dict) and 0 <= pair.get("approve_below", -1) <= pair.get("reject_at", -1) <= 1):
+            raise ArtifactError(f"{path}: thresholds must satisfy 0 <= approve_below <= reject_at <= 1")
     return metadata
 
 

@@ -18,12 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataFormatError
-from .features import normalize_text
+from .features import URL_TOKEN, normalize_text
 
 # Groups that are one big pool (an SMS file, a label export) are split into
 # this many stable slices so that grouped cross-validation can hold them out.
 POOL_SLICES = 5
+# Trained on and reported, but not used to set thresholds: SMS is not web comments (its ham is personal texting
+# and bank notices), so it must not decide how a comment page is moderated.
+AUXILIARY_FORMATS = frozenset({"sms"})
 YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
+# SMS is premium-rate spam and personal texting: extra spam vocabulary, not web comments, so it weighs less.
+DEFAULT_WEIGHTS = {"sms": 0.1}
 LABEL_WORDS = {"1": 1, "0": 0, "spam": 1, "ham": 0, "true": 1, "false": 0}
 
 
@@ -36,21 +41,27 @@ class Corpus:
     groups: list[str] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # a file's own sub-grouping (the French corpus's `kind`), or ""
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    def add(self, text: str, label: int, group: str, weight: float = 1.0) -> None:
+    def add(self, text: str, label: int, group: str, weight: float = 1.0, kind: str = "") -> None:
         """Append one labelled example."""
         self.texts.append(text)
         self.labels.append(label)
         self.groups.append(group)
         self.weights.append(weight)
+        self.kinds.append(kind)
 
     def source(self, index: int) -> str:
-        """Return the source of one example: a YouTube video's group, else the file format."""
+        """Return the source of one example: a YouTube video, the SMS file, a CSV or JSONL file by name."""
+        return self.groups[index]
+
+    def family(self, index: int) -> str:
+        """Return the collection an example belongs to: "youtube" for every video, else its source."""
         group = self.groups[index]
-        return group if group.startswith("youtube:") else group.split(":", 1)[0]
+        return "youtube" if group.startswith("youtube:") else group
 
     def extend(self, other: Corpus) -> None:
         """Append every example and file record of another corpus."""
@@ -59,6 +70,7 @@ class Corpus:
         self.groups += other.groups
         self.weights += other.weights
         self.files += other.files
+        self.kinds += other.kinds
 
 
 def _parse_label(raw, where: str) -> int:
@@ -93,7 +105,8 @@ def _read_generic_csv(text: str, path: Path, corpus: Corpus) -> str:
     for n, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         if not row.get("text"):
             continue
-        corpus.add(row["text"], _parse_label(row.get("label"), f"{path}:{n}"), f"csv:{path.stem}")
+        corpus.add(row["text"], _parse_label(row.get("label"), f"{path}:{n}"), f"csv:{path.stem}",
+                   kind=(row.get("kind") or "").strip())
     return "csv"
 
 
@@ -121,7 +134,7 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
     """Read one corpus file, recognising its format by content.
 
     `weights` maps a format name (youtube, sms, csv, jsonl, labels) to the
-    sample weight its examples get in training (default 1).
+    sample weight its examples get in training (DEFAULT_WEIGHTS, else 1).
     """
     path = Path(path)
     try:
@@ -147,7 +160,7 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
         )
     if not corpus:
         raise DataFormatError(f"{path}: no labelled rows")
-    weight = (weights or {}).get(kind, 1.0)
+    weight = {**DEFAULT_WEIGHTS, **(weights or {})}.get(kind, 1.0)
     corpus.weights = [weight] * len(corpus)
     corpus.files.append(
         {
@@ -174,13 +187,27 @@ def deduplicate(corpus: Corpus) -> tuple[Corpus, int]:
     """Keep the first example of every normalised text, so no text is both trained on and tested."""
     seen: set[str] = set()
     kept = Corpus(files=list(corpus.files))
-    for text, label, group, weight in zip(corpus.texts, corpus.labels, corpus.groups, corpus.weights):
+    for i, text in enumerate(corpus.texts):
         key = normalize_text(text)
         if key in seen:
             continue
         seen.add(key)
-        kept.add(text, label, group, weight)
+        kept.add(text, corpus.labels[i], corpus.groups[i], corpus.weights[i], corpus.kinds[i])
     return kept, len(corpus) - len(kept)
+
+
+def threshold_mask(corpus: Corpus) -> list[bool]:
+    """Say for every example whether it counts when thresholds are chosen (not an auxiliary format)."""
+    return [group.split(":", 1)[0] not in AUXILIARY_FORMATS for group in corpus.groups]
+
+
+def link_free_texts(corpus: Corpus) -> list[str | None]:
+    """For every example with a link, its normalised text without the link (what the policy rescores); else None."""
+    out = []
+    for text in corpus.texts:
+        normalized = normalize_text(text)
+        out.append(normalize_text(text, keep_links=False) if URL_TOKEN in normalized.split() else None)
+    return out
 
 
 def fold_groups(corpus: Corpus) -> list[str]:

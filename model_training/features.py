@@ -7,11 +7,17 @@ holds only module-level functions (lambdas do not pickle).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
+import phonenumbers
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import tldextract
+from confusable_homoglyphs import confusables
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -21,13 +27,36 @@ from sklearn.preprocessing import FunctionTransformer
 # gets: pickled pipelines call this module's current code, so a model trained
 # under another version would silently see different features. The service
 # refuses such a model.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 # Placeholders are plain words so that both the word and the character
-# analyzers see them; "x" suffixes keep them apart from real words.
-URL_TOKEN = "urlx"
+# analyzers see them; "x" suffixes keep them apart from real words, and no two
+# share a character trigram, so a trusted source never borrows a link's weight.
+URL_TOKEN = "urlx"  # a link to any other site, followed by the words of its registrable domain
+SOURCE_TOKEN = "sourcex"  # a link to a trusted news outlet or institution
+MESSENGER_TOKEN = "chatlinkx"  # a WhatsApp / Telegram / Messenger link: a private contact channel
 EMAIL_TOKEN = "emailx"
 PHONE_TOKEN = "phonex"
+MIXED_SCRIPT_TOKEN = "mixscriptx"  # a word mixing Latin letters with lookalikes from other scripts ("pаypal")
+SIGNAL_TOKENS = frozenset({URL_TOKEN, SOURCE_TOKEN, MESSENGER_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, MIXED_SCRIPT_TOKEN})
+
+_LISTS = Path(__file__).with_name("lists")
+# Registrable domains read through the public suffix list bundled with tldextract: no network, ever.
+_DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+MESSENGER_DOMAINS = frozenset({"wa.me", "whatsapp.com", "t.me", "telegram.me", "telegram.org", "m.me", "viber.com"})
+# Where a number written without a country code is most likely from: the first customer's readers.
+PHONE_REGIONS = ("SN", "CI", "ML", "BF", "NE", "GN", "BJ", "TG", "CM", "CD", "CG", "GA", "FR", "BE", "CA", "US", "GB")
+
+
+def read_domain_list(path: Path) -> frozenset[str]:
+    """Read a list of domains: whitespace-separated, `#` starts a comment, case-insensitive."""
+    words = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        words += line.split("#", 1)[0].lower().split()
+    return frozenset(words)
+
+
+TRUSTED_DOMAINS = read_domain_list(_LISTS / "trusted_domains.txt")
 
 _HREF_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)[^>]*>""", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]{0,500}>")
@@ -35,27 +64,130 @@ _TAG_RE = re.compile(r"<[^>]{0,500}>")
 # invisible, and used to split words past filters.
 _INVISIBLE_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _APOSTROPHES_RE = re.compile("[\u2018\u2019\u02bc\u00b4`]")
-_URL_RE = re.compile(
-    r"\b(?:https?://|www\.)([a-z0-9.-]+\.[a-z]{2,})(?::\d+)?\S*"
-    r"|\b([a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|fr|io|co|ly|me|tk|ru|xyz|top))\b(?:/\S*)?"
+# A scheme or www. link, or a bare host name whose ending tldextract must confirm is a public suffix.
+_LINK_RE = re.compile(
+    r"(?:\b(?:https?://|www\.)(?P<host>[\w.-]+\.[\w-]+)|(?<![\w@.-])(?P<bare>(?:[\w-]+\.)+[a-z][\w-]{1,}))"
+    r"(?::\d+)?(?P<rest>[/?#]\S*)?",
+    re.IGNORECASE,
 )
-_EMAIL_RE = re.compile(r"\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b")
-_PHONE_RE = re.compile(r"(?<!\w)\+?\d(?:[\s.-]?\d){6,}(?!\w)")
+_EMAIL_RE = re.compile(r"\b[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
+_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s.-]?\d){6,}(?!\w)")
+# Digit runs that are amounts, years or dates, however many digits: "3 000 000", "1945-2024", "12.05.2024".
+_NOT_PHONE_RE = re.compile(r"\d{1,3}(?:[ .,]\d{3})+|(?:19|20)\d\d\s?[-/]\s?(?:19|20)\d\d|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
+# Letters spelt out one by one to get past filters: "w h a t s a p p", "c.o.n.t.a.c.t".
+_SPACED_LETTERS_RE = re.compile(r"(?<!\w)(?:[a-z][ .*_-]){3,}[a-z](?!\w)")
+# Unicode's confusables (UTS #39 data, as shipped by confusable_homoglyphs): a character that looks like one
+# ASCII letter or digit -> that character, for the words that mix it with ASCII letters.
+_CONFUSABLES = {
+    ord(ch): targets[0].lower()
+    for ch, glyphs in confusables.confusables_data.items()
+    if len(ch) == 1 and not ch.isascii()
+    for targets in [[g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()]]
+    if targets
+}
+_WORD_RE = re.compile(r"\w+")
+# Digits and symbols standing for letters inside a word: "v1agra", "m@rabout", "c0ntact".
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_LEET_RE = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])")
 # French elided articles and pronouns: "l'article", "qu'il", "jusqu'à".
 _ELISION_RE = re.compile(r"\b(?:l|d|j|m|t|s|n|c|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)")
 _REPEAT_RE = re.compile(r"(\w)\1{3,}")
 _SPACE_RE = re.compile(r"\s+")
 
 
-def _domain_token(host: str) -> str:
-    """Turn a host name into one word token: "www.Example.co.uk" -> "example_co_uk"."""
-    host = host.lower().removeprefix("www.")
-    return re.sub(r"[^a-z0-9]+", "_", host).strip("_")
+def registrable_domain(host: str) -> str:
+    """Return the registrable domain of a host ("news.bbc.co.uk" -> "bbc.co.uk"), or "" if it has no public suffix."""
+    parts = _DOMAINS(host.lower().strip("."))
+    return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
 
 
-def _replace_url(match: re.Match) -> str:
-    host = match.group(1) or match.group(2) or ""
-    return f" {URL_TOKEN} {_domain_token(host)} "
+def _link_domain(match: re.Match) -> str:
+    """The domain a link stands for: its registrable domain, or for a scheme/www link with none (an IP address,
+    a reserved name) the host itself; "" when a bare word.word is no link at all ("m.sall", "etc.etc")."""
+    if match.group("host"):
+        host = match.group("host").lower().removeprefix("www.").strip(".")
+        return registrable_domain(host) or host
+    return registrable_domain(match.group("bare"))
+
+
+def is_listed(domain: str, domains) -> bool:
+    """Say whether a registrable domain, or any domain it ends with, is in the list."""
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
+
+
+def link_tokens(domain: str, trusted=TRUSTED_DOMAINS) -> str:
+    """The tokens a link to a (registrable) domain becomes."""
+    if is_listed(domain, MESSENGER_DOMAINS):
+        return MESSENGER_TOKEN
+    if is_listed(domain, trusted):
+        return SOURCE_TOKEN
+    # The domain's words ("casino lion dor bet") carry meaning that a glued token would hide.
+    return f"{URL_TOKEN} {re.sub(r'[^0-9a-z]+', ' ', domain)}"
+
+
+def link_hosts(text: str) -> list[str]:
+    """The host of every link in a raw text, in order: what normalize_text turns into link tokens."""
+    hosts = []
+    for match in _LINK_RE.finditer(_EMAIL_RE.sub(" ", fold_accents(clean_markup(text).casefold()))):
+        if _link_domain(match):
+            hosts.append((match.group("host") or match.group("bare")).lower().removeprefix("www.").strip("."))
+    return hosts
+
+
+def _replace_link(match: re.Match, trusted, keep_links: bool) -> str:
+    domain = _link_domain(match)
+    if not domain:  # "m.sall", "etc.etc": not a link, leave the words to the model
+        return match.group(0)
+    tokens = link_tokens(domain, trusted)
+    if not keep_links and tokens.startswith(URL_TOKEN):
+        return " "
+    return f" {tokens} "
+
+
+def is_phone_number(candidate: str) -> bool:
+    """Say whether a run of digits is a phone number (international, or possible in one of PHONE_REGIONS)."""
+    if _NOT_PHONE_RE.fullmatch(candidate.strip()):
+        return False
+    digits = re.sub(r"\D", "", candidate)
+    if candidate.startswith("+") or digits.startswith("00"):
+        candidate = "+" + digits.removeprefix("00")
+    for region in PHONE_REGIONS:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            return True
+    return False
+
+
+def fold_confusables(text: str) -> tuple[str, bool]:
+    """Spell lookalike letters in words that also have ASCII letters as those letters: "pаypаl" -> "paypal".
+
+    Returns the text and whether a word mixed in letters of another script.
+    Words wholly in another script (Russian, Greek) are left alone.
+    """
+    if text.isascii():
+        return text, False
+    mixed = False
+
+    def fold_word(match: re.Match) -> str:
+        nonlocal mixed
+        word = match.group()
+        if word.isascii() or not any(ch.isascii() and ch.isalpha() for ch in word):
+            return word
+        folded = word.translate(_CONFUSABLES)
+        if folded != word:
+            mixed = mixed or any(not ch.isascii() and not unicodedata.name(ch, "").startswith("LATIN")
+                                 for ch in word if ord(ch) in _CONFUSABLES)
+        return folded
+
+    return _WORD_RE.sub(fold_word, text), mixed
+
+
+def _replace_phone(match: re.Match) -> str:
+    return f" {PHONE_TOKEN} " if is_phone_number(match.group()) else match.group()
 
 
 class _CombiningMarks(dict):
@@ -82,30 +214,53 @@ def fold_accents(text: str) -> str:
     return unicodedata.normalize("NFD", text).translate(_COMBINING_MARKS)
 
 
-def normalize_text(text: str) -> str:
-    """Return the canonical form of a comment that every feature is computed on.
-
-    HTML is unescaped and stripped (link targets are kept), Unicode is NFKC
-    normalised, invisible characters are dropped, the text is lower-cased and
-    accent-folded, URLs, e-mail addresses and phone numbers become
-    placeholders (a URL keeps its domain as a token; other numbers stay, since
-    leave-one-video-out scores were better with them), French elisions are
-    removed and letters repeated more than three times are shortened.
-    """
+def clean_markup(text: str) -> str:
+    """Unescape and strip HTML (keeping link targets), NFKC-normalise, drop invisible characters, unify apostrophes."""
     text = html.unescape(text)
     text = _HREF_RE.sub(r" \1 ", text)
     text = _TAG_RE.sub(" ", text)
     text = html.unescape(text)  # double-escaped entities such as "&amp;#39;"
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE_RE.sub("", text)
-    text = _APOSTROPHES_RE.sub("'", text)
-    text = fold_accents(text.casefold())
-    text = _URL_RE.sub(_replace_url, text)
+    return _APOSTROPHES_RE.sub("'", text)
+
+
+def normalize_text(text: str, *, trusted=TRUSTED_DOMAINS, keep_links: bool = True) -> str:
+    """Return the canonical form of a comment that every feature is computed on.
+
+    On top of `clean_markup`: lower-cased, accent-folded, lookalike letters
+    of other scripts inside Latin words spelt as Latin (with a
+    `mixscriptx` token when any were); links become
+    `sourcex` (a trusted outlet in `trusted`), `chatlinkx` (a messenger) or
+    `urlx` and the words of their registrable domain; e-mail addresses and
+    phone numbers become placeholders (other numbers stay); letters spelt
+    out one by one and leet inside words are joined back; French elisions
+    are removed and letters repeated more than three times are shortened.
+    With `keep_links` false, `urlx` links are dropped: what the text says on its own.
+    """
+    text, mixed_script = fold_confusables(fold_accents(clean_markup(text).casefold()))
     text = _EMAIL_RE.sub(f" {EMAIL_TOKEN} ", text)
-    text = _PHONE_RE.sub(f" {PHONE_TOKEN} ", text)
+    text = _LINK_RE.sub(lambda m: _replace_link(m, trusted, keep_links), text)
+    text = _PHONE_RE.sub(_replace_phone, text)
+    text = _SPACED_LETTERS_RE.sub(lambda m: re.sub(r"[ .*_-]", "", m.group()), text)
+    text = _LEET_RE.sub(lambda m: _LEET[m.group()], text)
     text = _ELISION_RE.sub("", text)
     text = _REPEAT_RE.sub(r"\1\1\1", text)
+    if mixed_script:
+        text += f" {MIXED_SCRIPT_TOKEN}"
     return _SPACE_RE.sub(" ", text).strip()
+
+
+_PLACEHOLDERS_RE = re.compile(rf"(?<!\S)(?:{'|'.join(sorted(SIGNAL_TOKENS))})(?!\S)")
+
+
+def without_placeholders(normalized: str) -> str:
+    """A normalised text minus its placeholder tokens: what the character n-grams are taken from.
+
+    Placeholders are word features only; as characters they would share
+    n-grams with each other ("x ") and with real words ("deux", "prix").
+    """
+    return _PLACEHOLDERS_RE.sub(" ", normalized)
 
 
 def normalize_batch(texts) -> list[str]:
@@ -134,6 +289,7 @@ def build_pipeline(*, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=2, C=10.0, 
     char = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=char_ngrams,
+        preprocessor=without_placeholders,
         lowercase=False,
         sublinear_tf=True,
         min_df=min_df,
@@ -148,34 +304,32 @@ def build_pipeline(*, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=2, C=10.0, 
     )
 
 
-# Frequent function words, accent-folded as normalize_text leaves them. Only
-# words that are rare in the other language are listed.
-_LANGUAGE_WORDS = {
-    "fr": frozenset(
-        "le la les des du un une et est sont que qui pas pour dans sur avec ce cette ces il elle nous vous ils elles "
-        "mais au aux ne se son sa ses leur leurs plus tout tous tres bien aussi comme merci bonjour etre avoir fait "
-        "etait sans entre je tu mon ma mes ton notre votre quand donc ou alors parce cela ca deja encore toujours "
-        "rien jamais faut peut chez depuis".split()
-    ),
-    "en": frozenset(
-        "the and is are was were to of that it for with this you my not but have has be they we your what at from "
-        "so just like will can all out if about would there their them he she his her our me an or do does did "
-        "been who when get got please check".split()
-    ),
-}
-_WORD_RE = re.compile(r"[a-z]+")
 UNDETERMINED = "und"
+# A language counts as known to a model once it has seen this many training texts in it: it gets thresholds of
+# its own, and the service lets the model decide comments in it.
+MIN_LANGUAGE_EXAMPLES = 50
+# py3langid spreads its probability over 97 languages, so short texts rarely score high: below this the text
+# does not say its language ("Amine.", "lol"); "Buy cheap viagra online" is 0.27 English.
+MIN_LANGUAGE_CONFIDENCE = 0.2
+_NOT_LANGUAGE_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S*\d\S*|[^\w\s']+")
 
 
-def detect_language(normalized: str) -> str:
-    """Guess the language of a normalised text from its function words: "fr", "en" or "und"."""
-    counts = {lang: 0 for lang in _LANGUAGE_WORDS}
-    for word in _WORD_RE.findall(normalized):
-        for lang, words in _LANGUAGE_WORDS.items():
-            if word in words:
-                counts[lang] += 1
-    best = max(counts, key=counts.get)
-    ranked = sorted(counts.values(), reverse=True)
-    if ranked[0] < 2 or ranked[0] < 2 * ranked[1]:
+@functools.cache
+def _language_identifier() -> LanguageIdentifier:
+    """py3langid's shipped model, loaded on first use (half a second) rather than at import."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str:
+    """Identify the language of a raw comment with py3langid: an ISO 639-1 code, or "und" when unsure.
+
+    Links, addresses, numbers and symbols are removed first; accents and case
+    are kept, since the identifier was trained on ordinary written text.
+    """
+    words = _NOT_LANGUAGE_RE.sub(" ", clean_markup(text))
+    if sum(ch.isalpha() for ch in words) < 3:
         return UNDETERMINED
-    return best
+    language, confidence = _language_identifier().classify(words)
+    if confidence < MIN_LANGUAGE_CONFIDENCE or language == "zxx":
+        return UNDETERMINED
+    return language

@@ -7,12 +7,27 @@ import logging
 
 from flask import Flask
 
-from .api import admin, auth, comments, health, model_info, openapi, problems, requestlog, review, score, security, web
+from .api import (
+    admin,
+    auth,
+    bodylimit,
+    comments,
+    health,
+    model_info,
+    openapi,
+    problems,
+    requestlog,
+    review,
+    score,
+    security,
+    web,
+)
 from .api import metrics as metrics_api
 from .api.schemas import submission_fields
 from .background import Background
 from .config import Settings
 from .metrics import LiveCollector, Metrics
+from .moderation import intake
 from .moderation.guard import Guard
 from .moderation.registry import ModelManager
 from .runtime import Runtime
@@ -46,9 +61,11 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     client = connect(settings.redis_url, timeout=settings.redis_timeout)
+    intake.warm_up()
     models = ModelManager(client, model_dir=settings.model_dir, models_root=settings.models_root,
                           approve_below=settings.approve_below, reject_at=settings.reject_at,
-                          approve_unfamiliar=settings.approve_unfamiliar, poll_seconds=settings.model_poll_seconds,
+                          approve_unfamiliar=settings.approve_unfamiliar, trusted_domains=settings.trusted_domains,
+                          poll_seconds=settings.model_poll_seconds,
                           redis_url=settings.redis_url)
     app.extensions["moderation"] = Runtime(
         settings=settings,
@@ -65,6 +82,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
 
     problems.register(app)
     requestlog.register(app)
+    bodylimit.register(app, settings.max_body_bytes)
     security.register(app)
     app.register_blueprint(comments.bp)
     app.register_blueprint(health.bp)

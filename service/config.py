@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from model_training.features import TRUSTED_DOMAINS, read_domain_list
+
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,7 @@ class Settings:
     approve_below: float | None = None
     reject_at: float | None = None
     approve_unfamiliar: bool = False
+    trusted_domains: frozenset = TRUSTED_DOMAINS
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
@@ -74,6 +77,7 @@ class Settings:
             approve_below=_float(env, "MODERATION_APPROVE_BELOW"),
             reject_at=_float(env, "MODERATION_REJECT_AT"),
             approve_unfamiliar=_bool(env, "MODERATION_APPROVE_UNFAMILIAR"),
+            trusted_domains=TRUSTED_DOMAINS | _domains(env, "MODERATION_TRUSTED_DOMAINS"),
             host=env.get("HOST") or "127.0.0.1",
             port=_int(env, "PORT", 8000, 1, 65535),
             workers=_int(env, "MODERATION_WORKERS", 2, 1, 64),
@@ -150,6 +154,7 @@ class Settings:
             credentials, hosts = parts.netloc.rsplit("@", 1)
             user = credentials.split(":", 1)[0] if ":" in credentials else ""
             out["redis_url"] = urlunsplit(parts._replace(netloc=f"{user}:***@{hosts}"))
+        out["trusted_domains"] = len(self.trusted_domains)
         return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
 
 
@@ -187,6 +192,25 @@ def _rate(env, name: str, default: tuple) -> tuple | None:
     if sep and count.isdigit() and seconds.isdigit() and int(count) > 0 and 0 < int(seconds) <= 86400:
         return int(count), int(seconds)
     raise ConfigError(f"{name} must be COUNT/SECONDS such as 30/600, or off; got {raw!r}")
+
+
+def _domains(env, name: str) -> frozenset:
+    """Parse a list of domains: comma- or space-separated, or the path of a file with one list (`#` comments)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return frozenset()
+    if raw.startswith(("/", "./")):
+        try:
+            return read_domain_list(Path(raw))
+        except OSError as exc:
+            raise ConfigError(f"{name}: cannot read {raw} ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{name}: {raw} is not UTF-8 text") from None
+    domains = frozenset(raw.lower().replace(",", " ").split())
+    bad = sorted(d for d in domains if "." not in d or "/" in d)
+    if bad:
+        raise ConfigError(f"{name} must list domains such as lesoleil.sn, or name a file; got {', '.join(bad)}")
+    return domains
 
 
 def _bool(env, name: str, default: bool = False) -> bool:

@@ -20,6 +20,8 @@ from service.storage.server import RedisServer, free_port  # noqa: F401 - tests 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("MODERATION_TEST_DATA", PROJECT_ROOT.parent / "shared" / "data" / "uci"))
+# Written for this project and shipped with it.
+FRENCH_CORPUS = PROJECT_ROOT / "data" / "fr_news_comments.csv"
 
 
 def wait_for(url: str, timeout: float = 30.0) -> bytes:
@@ -40,6 +42,8 @@ def running_service(**env):
     """Run `python -m service serve` (gunicorn) with these environment variables; yield its base URL."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if k != "MODERATION_MODEL_DIR"}
+    # As in the `config` fixture: these tests send many comments from one address; tests/test_abuse.py tests limits.
+    environ.update({"MODERATION_FLOOD_SECONDS": "0", "MODERATION_RATE_LIMIT_IP": "off", "MODERATION_RATE_LIMIT_EMAIL": "off"})
     environ.update({"PORT": str(port), **{k: str(v) for k, v in env.items()}})
     process = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=environ,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import pytest
@@ -202,6 +204,25 @@ def test_bulk_decisions_report_each_item(client, moderator, moderator2, redis_cl
     ]
 
 
+def test_a_bulk_item_naming_another_key_fails_alone_and_the_rest_is_decided(client, moderator, redis_client):
+    good = make_comment(redis_client, 0.4)
+    forged = [f"{good}:history", "../x", "mod:queue:pending", good.upper()]
+    response = client.post("/v1/review/decisions", headers=moderator, json={"decisions": [
+        {"id": good, "decision": "approve"}, *({"id": f, "decision": "reject"} for f in forged)]})
+    assert response.status_code == 200
+    assert response.get_json()["results"] == [{"id": good, "ok": True, "status": "approved"}] + [
+        {"id": f, "ok": False, "error": "not_found", "detail": None} for f in forged]
+    assert redis_client.type(keys.history(good)) == "list"  # untouched by the forged ids
+
+
+@pytest.mark.parametrize("path", ["/v1/review/{id}:history/decision", "/v1/review/{id}:history/release"])
+def test_a_path_id_naming_another_key_is_a_404(client, moderator, redis_client, path):
+    good = make_comment(redis_client, 0.4)
+    response = client.post(path.format(id=good), json={"decision": "reject"}, headers=moderator)
+    assert response.status_code == 404
+    assert response.get_json()["detail"] == f"There is no comment with id '{good}:history'."
+
+
 @pytest.mark.parametrize("body", [{}, {"decisions": []}, {"decisions": [{"id": 5, "decision": "approve"}]},
                                   {"decisions": [{"id": "a", "decision": "nope"}]}])
 def test_bad_bulk_bodies_get_422(client, moderator, body):
@@ -263,7 +284,56 @@ def test_model_endpoint_describes_the_active_model(client, moderator, app):
     rt = app.extensions["moderation"]
     assert body["version"] == rt.models.state.active.version
     thresholds = rt.models.state.thresholds
-    assert body["thresholds"] == {"approve_below": thresholds.approve_below, "reject_at": thresholds.reject_at,
-                                  "approve_unfamiliar": False}
-    assert body["known_languages"] == ["en"]
-    assert body["metrics"]["leave_one_video_out"]["roc_auc"] >= 0.99
+    assert body["thresholds"] == {
+        "approve_below": thresholds.approve_below, "reject_at": thresholds.reject_at,
+        "by_language": {lang: {"approve_below": low, "reject_at": high}
+                        for lang, (low, high) in thresholds.by_language.items()},
+        "approve_unfamiliar": False}
+    assert {"fr", "en"} <= set(body["thresholds"]["by_language"]) and {"fr", "en"} <= set(body["known_languages"])
+    assert body["metrics"]["automation_at_error_budget"]["comments"]["reject_precision"] >= 0.99
+
+
+def test_a_moderators_note_and_name_are_for_moderators_only(client, moderator, redis_client):
+    comment_id = make_comment(redis_client, 0.5)
+    client.post("/v1/review/claim", json={"limit": 1}, headers=moderator)
+    note = "same person as awa.spam@exemple.sn, IP 196.207.0.1"
+    assert client.post(f"/v1/review/{comment_id}/decision", json={"decision": "reject", "note": note},
+                       headers=moderator).status_code == 200
+    public = client.get(f"/v1/comments/{comment_id}").get_json()
+    assert public["decided_by"] == "moderator"
+    assert "awa" not in str(public["history"]) and "196.207" not in str(public)
+    assert [e.get("by") for e in public["history"]] == ["system", "moderator", "moderator"]
+    private = client.get(f"/v1/comments/{comment_id}", headers=moderator).get_json()
+    assert private["decided_by"] == "awa"
+    assert private["history"][-1]["note"] == note
+
+
+@pytest.mark.parametrize("body", [{"decision": "reject", "note": "\ud800"}])
+def test_a_lone_surrogate_in_a_note_is_a_400_not_a_500(client, moderator, redis_client, body):
+    comment_id = make_comment(redis_client, 0.5)
+    raw = json.dumps(body).encode()  # json.dumps escapes the surrogate as \ud800
+    response = client.post(f"/v1/review/{comment_id}/decision", data=raw, content_type="application/json",
+                           headers=moderator)
+    assert response.status_code == 400
+    assert response.get_json()["detail"].startswith("The string at /note contains an unpaired surrogate")
+
+
+@pytest.mark.parametrize("cursor_value", ["nan|x", "inf|x", "-inf|0123456789abcdef01234567", "x|y"])
+def test_a_forged_priority_cursor_is_a_422(client, moderator, redis_client, cursor_value):
+    cursor = base64.urlsafe_b64encode(cursor_value.encode()).decode().rstrip("=")
+    response = client.get(f"/v1/review/queue?cursor={cursor}", headers=moderator)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [{"field": "cursor", "message": "is not a cursor this service returned"}]
+
+
+def test_priority_paging_returns_every_pending_comment_however_many_tie(client, moderator, redis_client):
+    made = {make_comment(redis_client, 0.5) for _ in range(260)}
+    seen, cursor = [], None
+    while True:
+        response = client.get("/v1/review/queue?limit=100" + (f"&cursor={cursor}" if cursor else ""),
+                              headers=moderator).get_json()
+        seen += [item["id"] for item in response["items"]]
+        cursor = response["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 260 and set(seen) == made

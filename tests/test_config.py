@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from model_training.features import TRUSTED_DOMAINS
 from service.config import DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, Settings
 from service.errors import ConfigError
 
@@ -34,6 +35,16 @@ def test_values_are_read_from_the_environment(tmp_path):
     assert (settings.host, settings.port, settings.email_check_dns) == ("0.0.0.0", 9000, True)
 
 
+def test_trusted_domains_extend_the_shipped_list_from_a_list_or_a_file(tmp_path):
+    listed = Settings.from_env({"MODERATION_TRUSTED_DOMAINS": "Mon-Journal.sn, lesoleil.sn autre.ci"})
+    assert {"mon-journal.sn", "autre.ci", "rfi.fr"} <= listed.trusted_domains
+    path = tmp_path / "trusted.txt"
+    path.write_text("# our sites\nmon-journal.sn\nradio-locale.ml  # the sister radio\n")
+    from_file = Settings.from_env({"MODERATION_TRUSTED_DOMAINS": str(path)})
+    assert {"mon-journal.sn", "radio-locale.ml", "bbc.com"} <= from_file.trusted_domains
+    assert Settings.from_env({}).trusted_domains == TRUSTED_DOMAINS
+
+
 def test_masked_settings_hide_the_redis_password():
     masked = Settings.from_env({"MODERATION_REDIS_URL": "redis://user:s3cret@redis.internal:6380/2"}).masked()
     assert masked["redis_url"] == "redis://user:***@redis.internal:6380/2"
@@ -54,6 +65,10 @@ def test_masked_settings_hide_the_redis_password():
         ({"MODERATION_EMAIL_CHECK_DNS": "maybe"}, "MODERATION_EMAIL_CHECK_DNS must be true or false, got 'maybe'"),
         ({"MODERATION_REDIS_FSYNC": "sometimes"}, "MODERATION_REDIS_FSYNC must be one of always, everysec, no"),
         ({"MODERATION_REDIS_TIMEOUT": "0"}, "MODERATION_REDIS_TIMEOUT must be between 0 and 60 seconds"),
+        ({"MODERATION_TRUSTED_DOMAINS": "lesoleil.sn, https://x.sn/a, localhost"},
+         "MODERATION_TRUSTED_DOMAINS must list domains such as lesoleil.sn, or name a file; got https://x.sn/a, localhost"),
+        ({"MODERATION_TRUSTED_DOMAINS": "/nonexistent/trusted.txt"},
+         "MODERATION_TRUSTED_DOMAINS: cannot read /nonexistent/trusted.txt (No such file or directory)"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env, message):

@@ -6,7 +6,14 @@ import unicodedata
 
 import pytest
 
-from model_training.features import detect_language, fold_accents, normalize_text
+from model_training.features import (
+    TRUSTED_DOMAINS,
+    detect_language,
+    fold_accents,
+    is_phone_number,
+    normalize_text,
+    registrable_domain,
+)
 
 
 @pytest.mark.parametrize(
@@ -14,16 +21,33 @@ from model_training.features import detect_language, fold_accents, normalize_tex
     [
         ("Hello<br />World", "hello world"),
         ("&lt;b&gt;bold&lt;/b&gt; &amp;#39;quoted&amp;#39;", "bold 'quoted'"),
-        ('see <a href="http://www.spam.example.com/x">here</a>', "see urlx spam_example_com here"),
+        ('see <a href="http://www.spam.example.com/x">here</a>', "see urlx example com here"),
         ("ＦＲＥＥ ｍｏｎｅｙ", "free money"),  # NFKC folds full-width letters
         ("fr\u200bee mo\ufeffney", "free money"),  # zero-width space and BOM removed
         ("c\u202eheck", "check"),  # bidi override removed
         ("Élève Garçon À Noël", "eleve garcon a noel"),
-        ("visit https://bit.ly/abc?x=1 now", "visit urlx bit_ly now"),
-        ("go to www.example.fr today", "go to urlx example_fr today"),
+        ("visit https://bit.ly/abc?x=1 now", "visit urlx bit ly now"),
+        ("go to www.example.fr today", "go to urlx example fr today"),
+        # A bare domain counts when its ending is a public suffix, whatever the country.
+        ("Source : bamako-hebdo.net/economie et resultats.office-bac.sn", "source : urlx bamako hebdo net et urlx office bac sn"),
+        ("M.Sall a dit etc.", "m.sall a dit etc."),
+        # Trusted news outlets and institutions, subdomains included, are sources, not links.
+        ("See the BBC's explainer: https://www.bbc.com/news/world-africa-1", "see the bbc's explainer: sourcex"),
+        ("lire www.rfi.fr/fr/afrique et fr.wikipedia.org/wiki/CFA", "lire sourcex et sourcex"),
+        ("rejoignez https://chat.whatsapp.com/AbC ou wa.me/22177", "rejoignez chatlinkx ou chatlinkx"),
         ("mail me at jean.dupont@exemple.sn", "mail me at emailx"),
         ("call +221 77 123 45 67 or 0800123456", "call phonex or phonex"),
+        ("appelle le 77 845 20 13 ou 0 7 4 9 2 2 5 1 8 6", "appelle le phonex ou phonex"),
+        # Amounts, years and dates are not phone numbers.
+        ("3 500 000 FCFA entre 1945-2024, le 12.05.2024", "3 500 000 fcfa entre 1945-2024, le 12.05.2024"),
         ("it costs 25 euros", "it costs 25 euros"),
+        # Letters spelt out one by one, and leet inside words, are joined back.
+        ("contactez-le sur w h a t s a p p", "contactez-le sur whatsapp"),
+        ("v1agra, m@rabout, c0ntact; mp3 4x4 covid19", "viagra, marabout, contact; mp3 4x4 covid19"),
+        # Lookalike letters of other scripts inside Latin words are read as Latin, and flagged; words wholly in
+        # another script are left alone.
+        ("Grаnd mаrаbout Kоffi", "grand marabout koffi mixscriptx"),
+        ("Привет всем, ΑΘΗΝΑ", "привет всем, αθηνα"),
         ("l'article d'hier qu'il a lu jusqu'à l’aube", "article hier il a lu a aube"),
         ("freeeeeee!!!!!!!", "freee!!!!!!!"),  # letters only: squashing punctuation measured worse
         ("  many   spaces\n\tand lines ", "many spaces and lines"),
@@ -45,13 +69,41 @@ def test_fold_accents_keeps_letters():
         ("Je ne suis pas d'accord avec l'auteur.", "fr"),
         ("Check out my channel and subscribe to it", "en"),
         ("This is the best song I have ever heard", "en"),
-        ("Bravo!", "und"),
+        ("Buy cheap viagra online", "en"),
+        ("dsl mais jsuis pas d'accord, l'AES c l'avenir", "fr"),
+        ("Ich bin mit dem Autor überhaupt nicht einverstanden", "de"),
+        ("Amine.", "und"),
         ("", "und"),
         ("lol 😂😂", "und"),
+        ("https://example.com 77 845 20 13", "und"),
     ],
 )
 def test_detect_language(text, language):
-    assert detect_language(normalize_text(text)) == language
+    assert detect_language(text) == language
+
+
+def test_normalize_without_links_drops_only_untrusted_links():
+    text = "Bon article https://casino-lion.bet et www.rfi.fr, WhatsApp wa.me/2217 +221 77 123 45 67"
+    assert normalize_text(text, keep_links=False) == "bon article et sourcex , whatsapp chatlinkx phonex"
+
+
+def test_trusted_domains_can_be_extended_per_site():
+    text = "voir https://www.mon-journal.sn/article-12"
+    assert normalize_text(text) == "voir urlx mon journal sn"
+    assert normalize_text(text, trusted=TRUSTED_DOMAINS | {"mon-journal.sn"}) == "voir sourcex"
+
+
+@pytest.mark.parametrize(("host", "domain"), [("news.bbc.co.uk", "bbc.co.uk"), ("sec.gouv.sn", "sec.gouv.sn"),
+                                              ("localhost", ""), ("m.sall", "")])
+def test_registrable_domain_uses_the_bundled_public_suffix_list(host, domain):
+    assert registrable_domain(host) == domain
+
+
+@pytest.mark.parametrize(("candidate", "phone"), [("+225 07 59 31 88 24", True), ("00 226 70 58 14 33", True),
+                                                  ("77 614 28 90", True), ("1 000 000", False),
+                                                  ("1945-2024", False), ("12.05.2024", False)])
+def test_phone_numbers_are_told_from_amounts_and_dates(candidate, phone):
+    assert is_phone_number(candidate) is phone
 
 
 def test_fold_accents_drops_exactly_the_combining_marks_of_the_decomposition():

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from model_training.__main__ import main
-from model_training.data import Corpus, load_file
-from model_training.evaluate import EXCERPT_CHARS, confident_mistakes, single_threshold
+from model_training.data import Corpus, load_file, threshold_mask
+from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
 from model_training.errors import DataFormatError
 from model_training.artifact import sha256_file
 from model_training.report import markdown_cell
-from model_training.train import Targets, choose_thresholds
+from model_training.train import Targets, choose_thresholds, thresholds_for
 from service.moderation.model import load_model
+from tests.conftest import FRENCH_CORPUS
 
 
 def test_youtube_csv_is_recognised_and_metadata_is_dropped(uci_data):
@@ -57,17 +58,69 @@ def test_unrecognised_or_broken_files_are_clear_errors(tmp_path, content, messag
         load_file(path)
 
 
-def test_thresholds_meet_precision_and_spam_leak_targets():
+def out_of_fold(scores, without_links=None, languages=None) -> OutOfFold:
+    """Out-of-fold scores as cross_validate returns them, for tests that choose thresholds."""
+    scores = np.asarray(scores, dtype=float)
+    n = len(scores)
+    return OutOfFold(scores, np.full(n, np.nan) if without_links is None else np.asarray(without_links, dtype=float),
+                     np.asarray(["en"] * n if languages is None else languages), np.ones(n, bool))
+
+
+def test_thresholds_meet_precision_and_spam_leak_targets_in_every_group():
     rng = np.random.default_rng(0)
     labels = np.array([0] * 500 + [1] * 500)
     scores = np.clip(np.concatenate([rng.normal(0.2, 0.15, 500), rng.normal(0.8, 0.15, 500)]), 0, 1)
-    chosen = choose_thresholds(labels, scores, Targets(reject_precision=0.99, max_spam_approved=0.02))
+    groups = np.array(["a", "b"] * 500)
+    chosen = choose_thresholds(labels, out_of_fold(scores), groups, Targets(reject_precision=0.99, max_spam_approved=0.02))
     rejected = scores >= chosen["reject_at"]
     approved = scores < chosen["approve_below"]
-    assert labels[rejected].mean() >= 0.99
-    assert labels[approved].sum() <= 0.02 * 500
+    for group in ("a", "b"):
+        mine = groups == group
+        assert labels[rejected & mine].mean() >= 0.99
+        assert labels[approved & mine].sum() <= 0.02 * labels[mine].sum()
     assert chosen["approve_below"] <= chosen["reject_at"]
     assert chosen["expected"]["review_share"] == pytest.approx(1 - approved.mean() - rejected.mean(), abs=1e-4)
+
+
+def test_the_worst_group_sets_reject_at_and_a_link_only_ham_does_not():
+    labels = np.array([1] * 50 + [0] * 50 + [1] * 50 + [0] * 50)
+    scores = np.concatenate([np.linspace(0.8, 0.99, 50), np.linspace(0.0, 0.3, 50)] * 2)
+    groups = np.array(["a"] * 100 + ["b"] * 100)
+    targets = Targets(reject_precision=0.99, max_spam_approved=0.02)
+    assert choose_thresholds(labels, out_of_fold(scores), groups, targets)["reject_at"] == pytest.approx(0.8)
+    scores[150] = 0.95  # one ham of group b among its spam: b alone now needs a higher threshold
+    assert choose_thresholds(labels, out_of_fold(scores), groups, targets)["reject_at"] > 0.95
+    without_links = np.full(len(scores), np.nan)
+    without_links[150] = 0.01  # ...unless its words alone read as ham: the service never rejects it for its link
+    chosen = choose_thresholds(labels, out_of_fold(scores, without_links), groups, targets)
+    assert chosen["reject_at"] == pytest.approx(0.8)
+    assert chosen["expected"]["ham_auto_rejected"] == 0
+
+
+def test_each_language_with_enough_comments_gets_its_own_thresholds():
+    rng = np.random.default_rng(1)
+    corpus = Corpus()
+    for i in range(400):
+        corpus.add(f"t{i}", i % 2, f"csv:c{i % 4}")
+    # English separates at 0.5 and French at 0.3 (scores and languages as cross_validate would give them).
+    languages = np.array(["en"] * 200 + ["fr"] * 200)
+    labels = np.asarray(corpus.labels)
+    centre = np.where(languages == "en", 0.5, 0.3)
+    scores = np.clip(centre + np.where(labels == 1, 0.2, -0.2) + rng.normal(0, 0.03, 400), 0, 1)
+    thresholds = thresholds_for(corpus, out_of_fold(scores, languages=languages), Targets())
+    fr, en = thresholds["by_language"]["fr"], thresholds["by_language"]["en"]
+    assert fr["reject_at"] < 0.3 < en["reject_at"]  # French ham sits near 0.1, English ham near 0.3
+    assert fr["approve_below"] < en["approve_below"]
+    assert thresholds["expected"]["automated_share"] == 1.0
+
+
+def test_the_french_corpus_keeps_its_kinds_and_counts_for_thresholds_but_sms_does_not(uci_data, tmp_path):
+    french = load_file(FRENCH_CORPUS)
+    assert (len(french), sum(french.labels)) == (700, 250)
+    assert "spam:marabout" in french.kinds and french.family(0) == "csv:fr_news_comments"
+    assert all(threshold_mask(french))
+    sms = load_file(uci_data / "SMSSpamCollection")
+    assert not any(threshold_mask(sms)) and sms.weights[0] == 0.1
 
 
 def test_train_command_writes_a_model_the_service_loads(tmp_path, uci_data, capsys):
@@ -129,7 +182,7 @@ def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
     assert "## Leave one video out" in markdown and "| multinomial_nb |" in markdown
     assert "## Most confident mistakes (out of fold)" in markdown
     by_language = report["by_language"]
-    assert "en" in by_language and set(by_language) <= {"en", "fr", "und"}
+    assert "en" in by_language and set(by_language) <= {"en", "und", "other"}
     assert sum(s["examples"] for s in by_language.values()) == report["overall"]["examples"]
     assert "| language: en |" in markdown
 
@@ -152,7 +205,7 @@ def test_confident_mistakes_are_the_surest_wrong_scores_first():
     corpus = Corpus()
     for text, label in [("ham a", 0), ("ham b", 0), ("ham c", 0), ("spam a", 1), ("spam b", 1), ("x" * 500, 1)]:
         corpus.add(text, label, "youtube:v")
-    scores = np.array([0.9, 0.6, 0.1, 0.4, 0.95, 0.2])
+    scores = out_of_fold([0.9, 0.6, 0.1, 0.4, 0.95, 0.2])
     mistakes = confident_mistakes(corpus, scores, limit=5)
     assert [m["text"] for m in mistakes["ham_scored_as_spam"]] == ["ham a", "ham b"]
     assert [m["score"] for m in mistakes["spam_scored_as_ham"]] == [0.2, 0.4]

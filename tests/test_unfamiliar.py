@@ -1,40 +1,32 @@
-"""Knowing what it does not know: the English model neither rejects nor approves French text on its own."""
+"""Knowing what it does not know: text in a language the model was not trained on is never auto-decided."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from service import create_app
 
-FRENCH_HAM = [line for line in (Path(__file__).parent / "data" / "french_ham.txt").read_text().splitlines() if line]
-FRENCH_SPAMMY = [
-    "Gagnez un iPhone gratuit ! Cliquez ici http://cadeaux-gratuits.example.com et abonnez-vous à ma chaîne",
-    "Visitez mon site pour gagner de l'argent facilement depuis chez vous http://argent-facile.example.fr",
-    "Abonnez vous à ma chaîne YouTube, je fais des vidéos de musique, merci de partager http://youtu.be/abc",
+# Neither French nor English: the shipped model has seen next to none of these languages.
+UNFAMILIAR = [
+    "Ich bin mit dem Autor überhaupt nicht einverstanden, die Zahlen sind falsch und das weiß jeder hier.",
+    "Não concordo com o autor, os números estão errados e todos aqui sabem disso muito bem.",
+    "No estoy de acuerdo con el autor, las cifras son falsas y todo el mundo aquí lo sabe perfectamente.",
+    "Ik ben het helemaal niet eens met de auteur, de cijfers kloppen niet en dat weet iedereen hier.",
+]
+UNFAMILIAR_SPAMMY = [
+    "Kaufen Sie jetzt billige Uhren und gewinnen Sie ein kostenloses iPhone, klicken Sie hier http://uhren.example.de",
+    "Ganhe dinheiro fácil em casa, clique aqui e inscreva-se no meu canal http://dinheiro.example.com.br",
 ]
 
 
 def submit(client, text: str, **extra) -> dict:
-    response = client.post("/v1/comments", json={"name": "Lecteur", "email": "lecteur@exemple.sn", "text": text, **extra})
+    response = client.post("/v1/comments", json={"name": "Leser", "email": "leser@example.de", "text": text, **extra})
     assert response.status_code == 201
     return response.get_json()
 
 
-def test_shipped_model_knows_english_but_not_french(app):
-    assert app.extensions["moderation"].models.state.active.known_languages == frozenset({"en"})
-
-
-def test_french_ham_is_held_for_review_not_auto_decided(client):
-    assert len(FRENCH_HAM) >= 40
-    bodies = [submit(client, text) for text in FRENCH_HAM]
-    assert {b["status"] for b in bodies} == {"pending"}
-    assert all("unfamiliar_language" in [r["code"] for r in b["reasons"]] for b in bodies)
-
-
-@pytest.mark.parametrize("text", FRENCH_SPAMMY + ["Regardez ma nouvelle vidéo et partagez-la, merci !"])
-def test_french_spam_goes_to_review_with_the_reason(client, text):
+@pytest.mark.parametrize("text", UNFAMILIAR + UNFAMILIAR_SPAMMY)
+def test_unfamiliar_language_is_held_for_review_with_the_reason(client, text):
     body = submit(client, text)
     assert body["status"] == "pending"
     assert "unfamiliar_language" in [r["code"] for r in body["reasons"]]
@@ -42,9 +34,9 @@ def test_french_spam_goes_to_review_with_the_reason(client, text):
 
 def test_approve_unfamiliar_setting_approves_low_scores_and_still_never_rejects(config, redis_client):
     lenient = create_app({**config, "approve_unfamiliar": True}).test_client()
-    statuses = [submit(lenient, text)["status"] for text in FRENCH_HAM + FRENCH_SPAMMY]
+    statuses = [submit(lenient, text)["status"] for text in UNFAMILIAR + UNFAMILIAR_SPAMMY]
     assert "rejected" not in statuses
-    assert statuses.count("approved") >= 10  # the shipped model scores many French comments low
+    assert statuses.count("approved") >= 2  # the ham among them score low
 
 
 def test_english_spam_is_still_rejected(client):
@@ -54,7 +46,9 @@ def test_english_spam_is_still_rejected(client):
 
 
 def test_declared_language_counts_only_when_the_text_says_nothing(client):
-    english = submit(client, "Check out my channel http://free-prizes.example.com please subscribe!!!", lang="fr")
+    english = submit(client, "Check out my channel http://free-prizes.example.com please subscribe!!!", lang="de")
     assert english["status"] == "rejected"  # detected English wins over the page's declared language
     record = client.get(f"/v1/comments/{english['id']}").get_json()
     assert record["language"] == "en"
+    short = submit(client, "Amine.", lang="fr-SN")
+    assert client.get(f"/v1/comments/{short['id']}").get_json()["language"] == "fr"

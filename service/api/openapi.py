@@ -285,6 +285,10 @@ def build_document(fields, model_version: str) -> dict:
             "version": {"type": "string"}, "created_at": {"type": "string"},
             "thresholds": {"type": "object", "properties": {"approve_below": {"type": "number"},
                                                            "reject_at": {"type": "number"},
+                                                           "by_language": {"type": "object", "additionalProperties": {
+                                                               "type": "object", "properties": {
+                                                                   "approve_below": {"type": "number"},
+                                                                   "reject_at": {"type": "number"}}}},
                                                            "approve_unfamiliar": {"type": "boolean"}}},
             "known_languages": {"type": "array", "items": {"type": "string"}}}},
         "TokenList": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": {
@@ -330,7 +334,7 @@ def build_document(fields, model_version: str) -> dict:
             "schemas": schemas,
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "A token from `python -m service tokens create`"},
+                               "description": "A token from `.venv/bin/python -m service tokens create`"},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "moderation_session",
                                   "description": "The review page's session; unsafe methods also need X-CSRF-Token"},
             },

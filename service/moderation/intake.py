@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model_training.features import UNDETERMINED, detect_language, normalize_text
+from model_training.features import URL_TOKEN, UNDETERMINED, detect_language, normalize_text
 
 from ..clock import iso
 from ..storage import comments
@@ -18,9 +18,9 @@ from .scorer import Score
 FEATURES_SHOWN = 8
 
 
-def language_of(score: Score, declared: str | None) -> str:
+def language_of(text: str, declared: str | None) -> str:
     """The comment's language: detected from its words, else the primary tag the website declared."""
-    detected = detect_language(score.normalized)
+    detected = detect_language(text)
     if detected != UNDETERMINED or not declared:
         return detected
     return declared.split("-", 1)[0].lower()
@@ -35,15 +35,31 @@ class Assessment:
     language: str
 
 
-def normalized_text(submission: dict) -> str:
+def warm_up() -> None:
+    """Load the language model and phone-number metadata now (in gunicorn's master, shared by the workers)
+    rather than in each worker's first request, which would take a second."""
+    detect_language("Merci pour cet article, thank you for the article.")
+    normalize_text("Appelez le +221 77 123 45 67 ou le 07 07 07 07 07, https://www.rfi.fr")
+
+
+def normalized_text(submission: dict, thresholds: Thresholds) -> str:
     """The submission's text as every loaded model sees it (they all share one features version)."""
-    return normalize_text(submission["text"])
+    return normalize_text(submission["text"], trusted=thresholds.trusted_domains)
+
+
+def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score) -> float | None:
+    """The score of the text with its links removed, when a link could be what pushes it to rejection."""
+    if score.probability < thresholds.reject_at or URL_TOKEN not in score.normalized.split():
+        return None
+    bare = normalize_text(submission["text"], trusted=thresholds.trusted_domains, keep_links=False)
+    return model.scorer.score(submission["text"], explain=0, normalized=bare).probability
 
 
 def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score, hits=()) -> Assessment:
     """Decide a scored submission's status within the bounds the rule hits set."""
-    language = language_of(score, submission.get("lang"))
-    decision = decide(score, thresholds, language=language, known_languages=model.known_languages)
+    language = language_of(submission["text"], submission.get("lang"))
+    decision = decide(score, thresholds, language=language, known_languages=model.known_languages,
+                      without_links=score_without_links(model, thresholds, submission, score))
     status, reasons = combine(decision.status, decision.reasons, list(hits))
     return Assessment(score, Decision(status, reasons), language)
 
@@ -51,6 +67,8 @@ def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: S
 def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=(),
            normalized: str | None = None) -> Assessment:
     """Score a validated submission and decide its status within the bounds the rule hits set."""
+    if normalized is None:
+        normalized = normalized_text(submission, thresholds)
     score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
     return judge(model, thresholds, submission, score, hits)
 
@@ -108,7 +126,7 @@ def submit(client, guard: Guard, state: ModelState, submission: dict, *, ip: str
     change the decision, takes a second round trip. Limits raise
     RateLimitedError (429) and store nothing.
     """
-    normalized = normalized_text(submission)  # once, for the duplicate detector and every model
+    normalized = normalized_text(submission, state.thresholds)  # once, for the duplicate detector and every model
     scores = score_all(state, submission, normalized)
     record, event, shadow = new_record(state, submission, scores, guard.rules(submission))
     admission = guard.admit(submission, ip=ip, site=site, normalized=normalized,

@@ -7,13 +7,10 @@ from pathlib import Path
 
 from model_training.artifact import load_verified, resolve_model_dir
 from model_training.errors import ArtifactError
-from model_training.features import UNDETERMINED
+from model_training.features import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
 
 from ..errors import ModelError
 from .scorer import LinearScorer
-
-# A language counts as known to a model once it has seen this many training texts in it.
-MIN_LANGUAGE_EXAMPLES = 50
 
 
 @dataclass(frozen=True)

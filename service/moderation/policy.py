@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from model_training.features import UNDETERMINED
+from model_training.features import TRUSTED_DOMAINS, UNDETERMINED
 
 from .scorer import Score
 
@@ -21,11 +21,18 @@ class Thresholds:
     A text in a language or style the model has not learned is never
     auto-rejected, and is auto-approved only when `approve_unfamiliar` is set:
     a low score on words the model does not know is no evidence of ham.
+    Links to `trusted_domains` count as sources, not as spam evidence.
     """
 
     approve_below: float
     reject_at: float
     approve_unfamiliar: bool = False
+    trusted_domains: frozenset = TRUSTED_DOMAINS
+    by_language: dict = field(default_factory=dict)  # language -> (approve_below, reject_at) of its own
+
+    def for_language(self, language: str) -> tuple[float, float]:
+        """The (approve_below, reject_at) pair that applies to a comment in this language."""
+        return self.by_language.get(language, (self.approve_below, self.reject_at))
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,15 @@ class Decision:
 
     status: str
     reasons: list
+
+
+def distinct(*values: float) -> list[str]:
+    """Format numbers with 3 decimals, or as many more (up to 9) as it takes for unequal ones to read unequal."""
+    for digits in range(3, 10):
+        shown = [f"{v:.{digits}f}" for v in values]
+        if all((a == b) == (x == y) for (a, x) in zip(shown, values) for (b, y) in zip(shown, values)):
+            return shown
+    return shown
 
 
 def reason(code: str, message: str, **extra) -> dict:
@@ -57,19 +73,31 @@ def unfamiliarity(score: Score, language: str, known_languages: frozenset | None
 
 
 def decide(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED,
-           known_languages: frozenset | None = None) -> Decision:
-    """Apply the thresholds; text in an unseen language or style is held for review instead of auto-decided."""
+           known_languages: frozenset | None = None, without_links: float | None = None) -> Decision:
+    """Apply the thresholds; text in an unseen language or style is held for review instead of auto-decided.
+
+    `without_links` is the score of the text with its links removed, when it
+    has any: a comment whose words alone would be approved is not rejected
+    for a link alone, but held for a person.
+    """
     p = score.probability
+    approve_below, reject_at = thresholds.for_language(language)
     doubts = unfamiliarity(score, language, known_languages)
-    if p >= thresholds.reject_at:
-        high = reason("model_score_high", f"Spam probability {p:.3f} is at or above {thresholds.reject_at:.3f}.")
+    if p >= reject_at:
+        shown_p, shown_t = distinct(p, reject_at)
+        high = reason("model_score_high", f"Spam probability {shown_p} is at or above {shown_t}.")
+        if without_links is not None and without_links < approve_below:
+            doubts.append(reason("link_only_evidence",
+                                 f"Without its link the text scores {without_links:.3f}, like a legitimate comment: "
+                                 "a link alone does not reject it.", score_without_links=round(without_links, 6)))
         return Decision("pending", [high, *doubts]) if doubts else Decision("rejected", [high])
-    if p < thresholds.approve_below:
-        low = reason("model_score_low", f"Spam probability {p:.3f} is below {thresholds.approve_below:.3f}.")
+    if p < approve_below:
+        shown_p, shown_t = distinct(p, approve_below)
+        low = reason("model_score_low", f"Spam probability {shown_p} is below {shown_t}.")
         if doubts and not thresholds.approve_unfamiliar:
             return Decision("pending", [low, *doubts])
         return Decision("approved", [low])
+    shown_low, shown_p, shown_high = distinct(approve_below, p, reject_at)
     return Decision("pending", [
-        reason("model_score_uncertain",
-               f"Spam probability {p:.3f} is between {thresholds.approve_below:.3f} and {thresholds.reject_at:.3f}."),
+        reason("model_score_uncertain", f"Spam probability {shown_p} is between {shown_low} and {shown_high}."),
         *doubts])

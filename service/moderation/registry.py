@@ -19,6 +19,7 @@ from pathlib import Path
 from model_training import registry
 from model_training.artifact import model_in_root
 from model_training.errors import ArtifactError
+from model_training.features import TRUSTED_DOMAINS
 
 from ..errors import ModelError
 from ..storage.client import UNAVAILABLE, connect
@@ -42,12 +43,14 @@ class ModelManager:
     """Load the configured model, then follow the active and shadow records in Redis."""
 
     def __init__(self, client, *, model_dir: Path, models_root: Path, approve_below: float | None = None,
-                 reject_at: float | None = None, approve_unfamiliar: bool = False, poll_seconds: float = 5.0,
+                 reject_at: float | None = None, approve_unfamiliar: bool = False,
+                 trusted_domains: frozenset = TRUSTED_DOMAINS, poll_seconds: float = 5.0,
                  redis_url: str | None = None):
         self.client = client
         self.models_root = Path(models_root)
         self.overrides = (approve_below, reject_at)
         self.approve_unfamiliar = approve_unfamiliar
+        self.trusted_domains = trusted_domains
         self.poll_seconds = poll_seconds
         self.redis_url = redis_url
         self.last_error: str | None = None
@@ -60,12 +63,16 @@ class ModelManager:
             log.warning("Redis unreachable at start: serving %s until the registry can be read", self.state.active.version)
 
     def thresholds_for(self, model: LoadedModel, overrides: tuple = (None, None)) -> Thresholds:
-        """The model's thresholds, each replaced by its override when one is given."""
+        """The model's thresholds; an override replaces that threshold for every language."""
         approve_below, reject_at = overrides
         own = model.thresholds
+        by_language = {language: (approve_below if approve_below is not None else pair["approve_below"],
+                                  reject_at if reject_at is not None else pair["reject_at"])
+                       for language, pair in own.get("by_language", {}).items()}
         return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
                           reject_at=own["reject_at"] if reject_at is None else reject_at,
-                          approve_unfamiliar=self.approve_unfamiliar)
+                          approve_unfamiliar=self.approve_unfamiliar, trusted_domains=self.trusted_domains,
+                          by_language=by_language)
 
     def _state_for(self, active: LoadedModel, shadow: LoadedModel | None) -> ModelState:
         return ModelState(active=active, thresholds=self.thresholds_for(active, self.overrides), shadow=shadow,
