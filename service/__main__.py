@@ -53,7 +53,8 @@ def run_tokens(args, settings: Settings) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(token)
-        print(f"created a {args.role} token for {args.name}; it is shown only once", file=sys.stderr)
+        article = "an" if args.role[0] in "aeiou" else "a"
+        print(f"created {article} {args.role} token for {args.name}; it is shown only once", file=sys.stderr)
     elif args.tokens_command == "list":
         for row in tokens.list_all(client):
             print(f"{row['name']}\t{row['role']}\t{row['created_at']}")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from .config import Settings
-from .storage.server import RedisServer
+from .storage.server import RedisServer, Supervisor
 
 log = logging.getLogger("service.serve")
 
@@ -44,14 +44,24 @@ def metrics_environment(settings: Settings) -> dict:
     return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
 
 
+def start_message(settings: Settings) -> str:
+    """What a person who just typed `make run` needs next: where the API and the review page are, how to sign in."""
+    base = f"http://{settings.host}:{settings.port}"
+    return (f"\nServing the API on {base} (documentation: {base}/docs, health: {base}/readyz).\n"
+            f"Review page: {base}/review. Create a moderator's token to sign in with:\n"
+            "    .venv/bin/python -m service tokens create --name NAME --role moderator\n"
+            "Stop with Ctrl-C.\n")
+
+
 def serve(settings: Settings) -> int:
     """Run the service until gunicorn exits or we receive SIGINT/SIGTERM; return its exit status."""
-    embedded = None
+    embedded = supervisor = None
     if settings.embedded_redis:
         embedded = RedisServer(settings.data_dir, unix_socket=settings.data_dir / "redis.sock",
                                fsync=settings.redis_fsync)
         embedded.start()
-        log.info("embedded redis-server started, data in %s", settings.data_dir)
+        supervisor = Supervisor(embedded).start()
+        log.info("embedded redis-server started, data in %s; it is restarted if it dies", settings.data_dir)
     try:
         gunicorn = subprocess.Popen(gunicorn_command(settings), env={**os.environ, **metrics_environment(settings)})
 
@@ -61,8 +71,11 @@ def serve(settings: Settings) -> int:
 
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
+        print(start_message(settings), file=sys.stderr, flush=True)
         return gunicorn.wait()
     finally:
+        if supervisor:
+            supervisor.stop()
         if embedded:
             embedded.stop()
             log.info("embedded redis-server stopped")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from service.storage import keys
 
@@ -37,7 +39,7 @@ def test_json_submission_is_stored_and_answered_with_decision(client, redis_clie
     assert 0 <= body["score"] <= 1
     assert response.headers["Location"] == f"/v1/comments/{body['id']}"
     stored = redis_client.hgetall(keys.comment(body["id"]))
-    assert json.loads(stored["submission"]) == GOOD
+    assert json.loads(stored["submission"]) == {**GOOD, "ip": "127.0.0.1"}  # no site key: the peer is the commenter
     assert stored["model_version"] == body["model_version"]
 
 
@@ -74,8 +76,14 @@ def test_fields_are_normalised_before_storage(client):
         ({"name": "Awa\x00"}, "name", "must not contain control characters (found U+0000)"),
         ({"name": "Awa\r\nBcc: x"}, "name", "must not contain control characters (found U+000D)"),
         ({"name": "abc\u202eevil"}, "name", "must not contain bidirectional control characters (found U+202E)"),
+        ({"name": "Aw\u200ba"}, "name", "must not contain invisible characters (found U+200B)"),
+        ({"name": "Awa\u2060"}, "name", "must not contain invisible characters (found U+2060)"),
+        ({"url": "https://example.sn/\u202egpj.exe"}, "url",
+         "must not contain bidirectional control characters (found U+202E)"),
+        ({"article_url": "https://journal.sn/a\u2066b"}, "article_url",
+         "must not contain bidirectional control characters (found U+2066)"),
+        ({"article_url": "https://journal.sn/\u200ba"}, "article_url", "must not contain invisible characters (found U+200B)"),
         ({"name": ["Awa"]}, "name", "must be a string, not an array"),
-        ({"name": "\ud800"}, "name", "contains an unpaired surrogate; send valid Unicode"),
         ({"email": "not-an-address"}, "email",
          "is not a valid e-mail address: An email address must have an @-sign."),
         ({"email": "a" * 250 + "@x.fr"}, "email", "must be at most 254 characters, got 255"),
@@ -166,6 +174,20 @@ def test_unsupported_content_type_gets_415(client, content_type):
     body = response.get_json()
     assert body["type"] == "/problems/unsupported-media-type"
     assert body["accept"] == ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+    assert body["detail"].endswith("send application/json, application/x-www-form-urlencoded or multipart/form-data.")
+
+
+@pytest.mark.parametrize(("data", "pointer"), [
+    (b'{"name": "A", "email": "a@b.sn", "text": "\\ud800"}', "/text"),
+    (b'{"name": "A", "email": "a@b.sn", "text": "ok", "extra": {"x": ["\\udfff"]}}', "/extra/x/0"),
+    (b'{"\\ud800": 1}', "/\ud800"),
+])
+def test_a_lone_surrogate_anywhere_in_json_gets_400_naming_where(client, data, pointer):
+    response = client.post("/v1/comments", data=data, content_type="application/json")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["type"] == "/problems/malformed-body"
+    assert "unpaired surrogate" in body["detail"]
 
 
 def test_oversized_body_gets_413(client):
@@ -173,6 +195,9 @@ def test_oversized_body_gets_413(client):
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["status"] == 413
+    assert response.get_json()["detail"] == ("The request body is larger than the limit of 262,144 bytes "
+                                             "(MODERATION_MAX_BODY_BYTES); nothing was stored.")
+    assert response.get_json()["max_bytes"] == 262_144
 
 
 def test_wrong_method_gets_405_with_allow(client):
@@ -216,3 +241,13 @@ def test_request_id_is_echoed_or_made_up(client):
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     made_up = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers["X-Request-ID"]
     assert len(made_up) == 32
+
+
+def test_a_chunked_form_within_the_limit_is_read_whole(app):
+    body = b"name=Awa&email=awa%40exemple.sn&text=Merci+pour+cet+article+tr%C3%A8s+clair."
+    environ = EnvironBuilder(method="POST", path="/v1/comments", headers={
+        "Transfer-Encoding": "chunked", "Content-Type": "application/x-www-form-urlencoded"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True})  # as gunicorn hands it over
+    out, status, _ = run_wsgi_app(app, environ)
+    assert status.startswith("201"), b"".join(out)

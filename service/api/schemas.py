@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import ValidationError
+from ..netaddr import canonical_ip
 
 # Bidi embedding/override/isolate controls can make a name render as something else.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -74,15 +74,26 @@ def _json_type_name(value) -> str:
     return type(value).__name__
 
 
+def _refuse_invisible(value: str) -> str:
+    """Refuse bidi controls and other invisible format characters (zero-width space, joiners, BOM...).
+
+    They make what a moderator reads differ from what is stored: a name that
+    renders as another, a link whose shown address is not its real one.
+    """
+    bad = next((c for c in value if c in BIDI_CONTROLS or unicodedata.category(c) == "Cf"), None)
+    if bad in BIDI_CONTROLS:
+        raise FieldError(f"must not contain bidirectional control characters (found U+{ord(bad):04X})")
+    if bad is not None:
+        raise FieldError(f"must not contain invisible characters (found U+{ord(bad):04X})")
+    return value
+
+
 def check_name(value, spec: FieldSpec) -> str:
-    """Trimmed author name without control or bidi characters."""
+    """Trimmed author name without control, bidi or invisible characters."""
     value = _single_line(value, spec.max_length)
     if not value:
         raise FieldError("must not be blank")
-    bad = next((c for c in value if c in BIDI_CONTROLS), None)
-    if bad is not None:
-        raise FieldError(f"must not contain bidirectional control characters (found U+{ord(bad):04X})")
-    return value
+    return _refuse_invisible(value)
 
 
 def make_email_check(check_dns: bool) -> Callable:
@@ -114,12 +125,13 @@ def check_text(value, spec: FieldSpec) -> str:
 
 
 def check_http_url(value, spec: FieldSpec) -> str:
-    """An absolute http or https URL with a host."""
+    """An absolute http or https URL with a host, without invisible characters."""
     value = _single_line(value, spec.max_length)
     if not value:
         return ""
     if any(c.isspace() for c in value):
         raise FieldError("must not contain spaces")
+    _refuse_invisible(value)
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -132,12 +144,12 @@ def check_http_url(value, spec: FieldSpec) -> str:
 
 
 def check_ip(value, spec: FieldSpec) -> str:
-    """An IPv4 or IPv6 address, in canonical form."""
+    """An IPv4 or IPv6 address, in canonical form (an IPv4 address wrapped in IPv6 is unwrapped)."""
     value = _single_line(value, spec.max_length)
     if not value:
         return ""
     try:
-        return str(ipaddress.ip_address(value))
+        return canonical_ip(value)
     except ValueError:
         raise FieldError("must be an IPv4 or IPv6 address") from None
 

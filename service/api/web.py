@@ -7,7 +7,7 @@ import secrets
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from ..storage import tokens
+from ..storage import sessions, tokens
 from ..storage.comments import page_by_status
 from . import runtime
 from .auth import session_user
@@ -66,13 +66,16 @@ def login():
         return redirect(url_for("web.review"), 303)
     session.clear()
     session["user"] = user
+    session["sid"] = sessions.open_session(runtime().redis, user["token_id"])
     session["csrf"] = secrets.token_urlsafe(32)
     return redirect(url_for("web.review"), 303)
 
 
 @bp.post("/review/logout")
 def logout():
-    """Close the session."""
+    """Close the session, on the server too: a copy of the cookie signs nobody in afterwards."""
     if _form_csrf_ok():
+        if session.get("sid"):
+            sessions.close_session(runtime().redis, session["sid"])
         session.clear()
     return redirect(url_for("web.review"), 303)

@@ -10,14 +10,15 @@ Then the model decides within those bounds (see `combine`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from model_training.features import fold_accents
+import ahocorasick
 
-URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|fr|sn|io|co|ly|me|tk|ru|xyz|top)\b(?:/\S*)?",
-                    re.IGNORECASE)
+from model_training.features import fold_accents, link_hosts
+
 HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
 # Throw-away mail services, French ones included; extended with the `disposable_domains` list.
 DISPOSABLE_DOMAINS = frozenset("""
@@ -81,15 +82,45 @@ def domain_matches(host: str, domains) -> str | None:
     return None
 
 
+class WordMatcher:
+    """Find listed words and phrases in one pass over a text, whatever the size of the list (Aho-Corasick)."""
+
+    def __init__(self, words):
+        self.automaton = ahocorasick.Automaton()
+        for word in words:
+            key = fold(word).strip()
+            if key:
+                self.automaton.add_word(key, (len(key), word))
+        self.empty = len(self.automaton) == 0
+        if not self.empty:
+            self.automaton.make_automaton()
+
+    def find(self, text: str) -> str | None:
+        """Return the first listed word or phrase found on word boundaries ("alla" does not match "allait")."""
+        if self.empty:
+            return None
+        folded = fold(text)
+        for end, (length, word) in self.automaton.iter(folded):
+            start = end - length + 1
+            if (start == 0 or not _is_word_char(folded[start - 1])) and \
+                    (end + 1 == len(folded) or not _is_word_char(folded[end + 1])):
+                return word
+        return None
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+@functools.lru_cache(maxsize=8)
+def word_matcher(words: frozenset) -> WordMatcher:
+    """The matcher of one version of a word list (the list cache hands out the same frozenset until it reloads)."""
+    return WordMatcher(words)
+
+
 def word_hit(text: str, words) -> str | None:
     """Return the first listed word or phrase found on word boundaries ("alla" does not match "allait")."""
-    if not words:
-        return None
-    folded = fold(text)
-    for word in words:
-        if re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", folded):
-            return word
-    return None
+    return word_matcher(frozenset(words)).find(text) if words else None
 
 
 def ip_hit(ip: str | None, entries) -> str | None:
@@ -118,8 +149,8 @@ def email_hit(email: str, entries) -> str | None:
 
 
 def links_in(submission: dict) -> list[str]:
-    """The URLs in the text."""
-    return URL_RE.findall(submission["text"])
+    """The host of every link in the text (the same links the model sees)."""
+    return link_hosts(submission["text"])
 
 
 def parse_rendered_at(raw) -> dt.datetime | None:
@@ -143,7 +174,8 @@ def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list
         hits.append(Hit("blocked_word", f"Contains the blocked word or phrase {word!r}.", "reject"))
     if entry := email_hit(submission["email"], lists.get("block_emails", ())):
         hits.append(Hit("blocked_email", f"The e-mail address matches the block list entry {entry!r}.", "reject"))
-    hosts = {host_of(u) for u in links_in(submission)} | ({host_of(submission["url"])} if submission.get("url") else set())
+    links = links_in(submission)
+    hosts = set(links) | ({host_of(submission["url"])} if submission.get("url") else set())
     for host in sorted(hosts):
         if domain := domain_matches(host, lists.get("block_urls", ())):
             hits.append(Hit("blocked_url", f"Links to the blocked domain {domain!r}.", "reject"))
@@ -159,7 +191,6 @@ def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list
     if email_hit(submission["email"], lists.get("allow_emails", ())) or ip_hit(submission.get("ip"),
                                                                                 lists.get("allow_ips", ())):
         hits.append(Hit("allow_listed", "The author is on the allow list.", "approve"))
-    links = links_in(submission)
     if settings.max_links and len(links) >= settings.max_links:
         hits.append(Hit("many_links", f"Contains {len(links)} links (review from {settings.max_links}).", "review"))
     rendered = parse_rendered_at(submission.get("form_rendered_at"))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from model_training.features import without_placeholders
 
 from . import keys, scripts
 
@@ -24,9 +27,18 @@ BLOCK_BITS = SIMHASH_BITS // BLOCKS
 _BIT_WEIGHTS = np.uint64(1) << np.arange(SIMHASH_BITS, dtype=np.uint64)
 
 
+_WORD_RE = re.compile(r"\w+")
+
+
 def simhash(text: str) -> int:
-    """A 64-bit SimHash of a normalised text's character 5-grams: similar texts get close fingerprints."""
-    shingles = {text[i:i + 5] for i in range(max(1, len(text) - 4))}
+    """A 64-bit SimHash of a normalised text: similar texts get close fingerprints.
+
+    It hashes the character 5-grams of the text's words in sorted order, with
+    the model's placeholder tokens left out: the same words in another order,
+    or the same words with a lookalike-letters flag, get the same fingerprint.
+    """
+    words = " ".join(sorted(_WORD_RE.findall(without_placeholders(text))))
+    shingles = {words[i:i + 5] for i in range(max(1, len(words) - 4))}
     hashes = np.frombuffer(b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles),
                            dtype=">u8").astype(np.uint64)
     bits = ((hashes[:, None] >> np.arange(SIMHASH_BITS, dtype=np.uint64)) & np.uint64(1)).astype(np.int32)
@@ -120,15 +132,15 @@ class ListCache:
         self.names = tuple(names)
         self.ttl = ttl
         self._loaded_at = float("-inf")
-        self._lists: dict[str, set] = {}
+        self._lists: dict[str, frozenset] = {}
 
-    def get(self) -> dict[str, set]:
-        """Every list, from the cache when fresh."""
+    def get(self) -> dict[str, frozenset]:
+        """Every list, from the cache when fresh (the same frozensets until the next reload)."""
         if time.monotonic() - self._loaded_at >= self.ttl:
             pipe = self.client.pipeline(transaction=False)
             for name in self.names:
                 pipe.smembers(keys.abuse_list(name))
-            self._lists = dict(zip(self.names, pipe.execute()))
+            self._lists = {name: frozenset(members) for name, members in zip(self.names, pipe.execute())}
             self._loaded_at = time.monotonic()
         return self._lists
 

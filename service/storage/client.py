@@ -18,9 +18,13 @@ def connect(url: str, *, timeout: float = 0.5, max_connections: int = 32) -> red
     return shared_connect(url, timeout=timeout, max_connections=max_connections, health_check_interval=30)
 
 
+# The same words in every command line tool (model_training's CLI says them too).
+START_REDIS_HINT = "start the service with `make run` (it runs its own Redis) or set MODERATION_REDIS_URL"
+
+
 def ping(client: redis.Redis) -> None:
     """Raise StorageUnavailableError unless Redis answers."""
     try:
         client.ping()
     except UNAVAILABLE as exc:
-        raise StorageUnavailableError(f"Redis is not reachable ({type(exc).__name__}).") from exc
+        raise StorageUnavailableError(f"Redis is not reachable ({type(exc).__name__}); {START_REDIS_HINT}.") from exc

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 from .. import clock
 from . import keys, scripts
+
+
+COMMENT_ID_RE = re.compile(r"^[0-9a-f]{24}\Z")
+
+
+def is_comment_id(value) -> bool:
+    """Say whether a value has the form of an id new_comment_id makes (so no key of another type can be named)."""
+    return isinstance(value, str) and COMMENT_ID_RE.match(value) is not None
 
 
 def new_comment_id(now_ms: int | None = None) -> str:

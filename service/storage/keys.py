@@ -112,6 +112,11 @@ def token_names() -> str:
     return f"{PREFIX}:tokens"
 
 
+def session(session_id: str) -> str:
+    """String: the token id of one open review-page session (expires with the session)."""
+    return f"{PREFIX}:session:{session_id}"
+
+
 def secret_key() -> str:
     """String holding the session-signing key shared by every instance."""
     return f"{PREFIX}:secret-key"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from ..clock import iso, now_ms
 from . import keys, scripts
-from .comments import load_many
+from .comments import is_comment_id, load_many
 
 HISTORY_SUFFIX = keys.history("")[len(keys.comment("")):]
 
@@ -26,6 +27,9 @@ class Outcome:
         """Build from a script's {code, detail} reply."""
         code, detail = reply
         return cls(code == "ok", code, detail or "")
+
+
+NOT_FOUND = Outcome(False, "not_found", "")
 
 
 class ReviewQueue:
@@ -50,6 +54,8 @@ class ReviewQueue:
     def decide(self, comment_id: str, actor: str, status: str, note: str = "", *, mode: str = "review",
                at_ms: int | None = None, pipeline=None):
         """Approve or reject a pending comment (mode review) or change a decided one (mode override)."""
+        if not is_comment_id(comment_id):
+            return NOT_FOUND
         now = now_ms() if at_ms is None else at_ms
         result = self._decide(
             keys=[keys.comment(comment_id), keys.history(comment_id), keys.review_queue(), keys.leases(),
@@ -62,12 +68,17 @@ class ReviewQueue:
     def decide_many(self, items: list[tuple[str, str, str]], actor: str) -> list[Outcome]:
         """Decide several (id, status, note) items in one round trip; each is atomic on its own."""
         pipe = self.client.pipeline(transaction=False)
-        for comment_id, status, note in items:
-            self.decide(comment_id, actor, status, note, pipeline=pipe)
-        return [Outcome.from_script(reply) for reply in pipe.execute()]
+        valid = [is_comment_id(comment_id) for comment_id, _, _ in items]
+        for (comment_id, status, note), ok in zip(items, valid):
+            if ok:
+                self.decide(comment_id, actor, status, note, pipeline=pipe)
+        replies = iter(pipe.execute() if any(valid) else [])
+        return [Outcome.from_script(next(replies)) if ok else NOT_FOUND for ok in valid]
 
     def release(self, comment_id: str, actor: str, *, at_ms: int | None = None) -> Outcome:
         """Give a leased comment back to the queue; only its holder may."""
+        if not is_comment_id(comment_id):
+            return NOT_FOUND
         now = now_ms() if at_ms is None else at_ms
         return Outcome.from_script(self._release(keys=[keys.comment(comment_id), keys.history(comment_id), keys.leases()],
                                                  args=[comment_id, actor, now, iso(now)]))
@@ -109,9 +120,18 @@ class ReviewQueue:
             score = float(score_text)
         except ValueError:
             raise ValueError("cursor is not valid") from None
-        # Equal scores are ordered by id, so skip those up to and including the cursor's id.
-        rows = self.client.zrangebyscore(keys.review_queue(), score, "+inf", start=0, num=count + 200, withscores=True)
-        ids = [i for i, s in rows if s > score or i > last_id]
+        if not math.isfinite(score):
+            raise ValueError("cursor is not valid")
+        # Equal scores are ordered by id: skip those up to and including the cursor's id, however many tie.
+        ids: list[str] = []
+        offset, chunk = 0, count + 200
+        while len(ids) < count:
+            rows = self.client.zrangebyscore(keys.review_queue(), score, "+inf", start=offset, num=chunk,
+                                             withscores=True)
+            ids += [i for i, s in rows if s > score or i > last_id]
+            if len(rows) < chunk:
+                break
+            offset += chunk
         return ids[:count]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,8 @@ except ImportError:
 
 from ..errors import ConfigError
 from .client import UNAVAILABLE
+
+log = logging.getLogger("service.redis")
 
 INSTALL_HINT = (
     "No redis-server found: install Redis (Debian: apt-get install redis-server) "
@@ -134,3 +138,47 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class Supervisor:
+    """Restart an embedded RedisServer whenever it dies, with a backoff (1 s doubling to 30 s), logging each step."""
+
+    def __init__(self, server: RedisServer, *, check_seconds: float = 0.5, first_delay: float = 1.0,
+                 max_delay: float = 30.0):
+        self.server = server
+        self.check_seconds = check_seconds
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="redis-supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        """Begin watching in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching (before the server itself is stopped on purpose)."""
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        delay = self.first_delay
+        while not self._stopping.wait(self.check_seconds):
+            process = self.server.process
+            if process is None or process.poll() is None:
+                continue
+            log.warning("embedded redis-server exited with status %s; restarting it in %g s",
+                        process.returncode, delay)
+            if self._stopping.wait(delay):
+                return
+            try:
+                self.server.start()
+            except ConfigError as exc:
+                log.error("embedded redis-server did not restart: %s", exc.detail)
+                delay = min(delay * 2, self.max_delay)
+                continue
+            self.restarts += 1
+            log.warning("embedded redis-server restarted (restart %d)", self.restarts)
+            delay = self.first_delay

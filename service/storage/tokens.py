@@ -59,11 +59,6 @@ def verify(client, token: str) -> dict | None:
     return {"name": record["name"], "role": record["role"], "token_id": token_id}
 
 
-def still_valid(client, token_id: str) -> bool:
-    """Tell whether a token id has not been revoked (used by web sessions)."""
-    return bool(client.exists(keys.token(token_id)))
-
-
 def list_all(client) -> list[dict]:
     """Return every token's name, role and creation time (never the hash)."""
     out = []
