@@ -35,6 +35,7 @@ class Settings:
     workers: int = 2
     threads: int = 4
     max_body_bytes: int = 256 * 1024
+    request_read_seconds: int = 15
     redis_timeout: float = 0.5
     redis_fsync: str = "everysec"
     email_check_dns: bool = False
@@ -83,6 +84,7 @@ class Settings:
             workers=_int(env, "MODERATION_WORKERS", 2, 1, 64),
             threads=_int(env, "MODERATION_THREADS", 4, 1, 64),
             max_body_bytes=_int(env, "MODERATION_MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+            request_read_seconds=_int(env, "MODERATION_REQUEST_READ_SECONDS", 15, 1, 300),
             redis_timeout=_float(env, "MODERATION_REDIS_TIMEOUT", 0.5),
             redis_fsync=env.get("MODERATION_REDIS_FSYNC") or "everysec",
             email_check_dns=_bool(env, "MODERATION_EMAIL_CHECK_DNS"),

@@ -6,3 +6,4 @@ from prometheus_client import multiprocess
 def child_exit(server, worker):
     """Drop a dead worker's live gauges from the shared metrics directory."""
     multiprocess.mark_process_dead(worker.pid)
+

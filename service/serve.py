@@ -21,7 +21,8 @@ def gunicorn_command(settings: Settings) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{settings.port}",
-        "--worker-class", "gthread",
+        # gthread with a deadline for reading each request (service/worker.py).
+        "--worker-class", "service.worker.Worker",
         "--workers", str(settings.workers),
         "--threads", str(settings.threads),
         # Load the app (and verify the model) once in the master: a bad model or

@@ -6,9 +6,11 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,67 @@ def test_a_dead_embedded_redis_is_restarted_with_its_data(tmp_path, caplog):
         supervisor.stop()
         embedded.stop()
     assert embedded.process.poll() is not None
+
+
+def stalled_clients(base: str, count: int) -> list[socket.socket]:
+    """Connections that send headers and the start of a body, then nothing (a slowloris)."""
+    host, port = base.removeprefix("http://").split(":")
+    clients = []
+    for _ in range(count):
+        client = socket.create_connection((host, int(port)), timeout=5)
+        client.sendall(b"POST /v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: 1000\r\n\r\n{\"name\": ")
+        clients.append(client)
+    return clients
+
+
+def closed_by_peer(connection: socket.socket) -> bool:
+    """Whether the other side has closed the connection (FIN or RST)."""
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_stalled_clients_are_dropped_and_others_still_served(redis_server):
+    with running_service(MODERATION_REDIS_URL=redis_server.url, MODERATION_WORKERS="1", MODERATION_THREADS="2",
+                         MODERATION_REQUEST_READ_SECONDS="2") as base:
+        clients = stalled_clients(base, 16)  # eight times the threads
+        try:
+            started = time.monotonic()
+            with urllib.request.urlopen(f"{base}/healthz", timeout=20) as response:
+                assert response.status == 200
+            assert time.monotonic() - started < 10
+            time.sleep(3)
+            assert all(closed_by_peer(c) for c in clients)  # the service closed them
+        finally:
+            for c in clients:
+                c.close()
+
+
+def test_ctrl_c_stops_everything_quickly_even_with_a_stalled_client(tmp_path):
+    data_dir = tmp_path / "var"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MODERATION_REDIS_URL"}
+    env.update({"PORT": str(port), "MODERATION_DATA_DIR": str(data_dir)})
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        time.sleep(1)  # every worker booted: a person does not press Ctrl-C within milliseconds of the start
+        clients = stalled_clients(f"http://127.0.0.1:{port}", 2)
+        started = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to `make run`
+        assert proc.wait(30) == 0
+        elapsed = time.monotonic() - started
+        for c in clients:
+            c.close()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        stderr = proc.stderr.read().decode()
+        proc.stderr.close()
+    assert "SIGKILL" not in stderr and "Perhaps out of memory" not in stderr
+    assert f"Review page: http://127.0.0.1:{port}/review" in stderr
+    assert elapsed < 5, elapsed  # a behaviour bound, far from the measured time (docs/operations.md)
+    assert redis_pids_using(data_dir) == []
