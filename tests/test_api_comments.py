@@ -251,3 +251,36 @@ def test_a_chunked_form_within_the_limit_is_read_whole(app):
     environ.update({"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True})  # as gunicorn hands it over
     out, status, _ = run_wsgi_app(app, environ)
     assert status.startswith("201"), b"".join(out)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    # An older French CMS: Latin-1 declared, raw bytes or percent-escapes.
+    (f"{FORM}; charset=ISO-8859-1", "name=Ren\xe9e&email=renee%40exemple.fr&text=D\xe9j\xe0 vu, tr\xe8s bien.".encode("latin-1")),
+    (f"{FORM}; charset=iso-8859-1", b"name=Ren%E9e&email=renee%40exemple.fr&text=D%E9j%E0+vu%2C+tr%E8s+bien."),
+    (f"{FORM}; charset=windows-1252", b"name=Ren%E9e&email=renee%40exemple.fr&text=D%E9j%E0+vu%2C+tr%E8s+bien."),
+    (FORM, b"name=Ren%C3%A9e&email=renee%40exemple.fr&text=D%C3%A9j%C3%A0+vu%2C+tr%C3%A8s+bien."),
+])
+def test_forms_are_read_in_their_declared_charset(client, content_type, body):
+    response = client.post("/v1/comments", data=body, content_type=content_type)
+    assert response.status_code == 201, response.get_json()
+    record = client.get(response.headers["Location"]).get_json()
+    assert (record["comment"]["name"], record["comment"]["text"]) == ("Renée", "Déjà vu, très bien.")
+
+
+def test_undecodable_form_bytes_are_a_400_naming_the_field(client):
+    response = client.post("/v1/comments", data="name=Awa&email=a%40b.sn&text=D\xe9j\xe0".encode("latin-1"),
+                           content_type=FORM)  # Latin-1 bytes, no charset: read as UTF-8
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["field"] == "text" and body["pointer"] == "/text"
+    assert body["detail"] == ("The form's field 'text' is not valid utf-8 (byte 0xE9); declare the form's charset "
+                              "(for example charset=ISO-8859-1).")
+
+
+def test_an_unknown_form_charset_is_a_415(client):
+    response = client.post("/v1/comments", data=b"name=A", content_type=f"{FORM}; charset=koi8-r")
+    assert response.status_code == 415
+    assert response.get_json()["detail"].startswith("The form's charset 'koi8-r' is not supported")
