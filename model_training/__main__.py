@@ -1,4 +1,4 @@
-"""Command line for data scientists: train, evaluate, export-labels, promote, rollback, shadow."""
+"""Command line for data scientists: train, evaluate, fetch-data, export-labels, promote, rollback, shadow."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .artifact import load_verified
 from .data import DEFAULT_WEIGHTS, FORMATS, deduplicate, load_corpora
 from .errors import TrainingError
 from .evaluate import evaluate, log
+from .fetch import data_home, fetch
 from .labels import export_lines, parse_since
 from .report import write_report
 from .train import Targets, train
@@ -59,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, type=Path, help="model directory (its params and thresholds are used)")
     data_options(p)
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline and cross-source comparisons")
+
+    p = commands.add_parser(
+        "fetch-data", help="put the public corpora in the data home (downloaded once, verified by sha256); "
+                           "print their paths",
+        description="Make sure the UCI YouTube and SMS spam collections are in DATA_HOME/uci, downloading them "
+                    "from UCI only when missing, and print their paths one a line (for `train --data $(...)`). "
+                    "Without a network, copy the files there by hand: they are verified all the same.")
+    p.add_argument("--home", type=Path, help="data home (default: MODERATION_DATA_HOME, else "
+                                              "$XDG_CACHE_HOME/comment-moderation or ~/.cache/comment-moderation)")
 
     redis_help = "Redis URL (default: MODERATION_REDIS_URL, else the embedded server of `make run`)"
     p = commands.add_parser("export-labels", help="write the moderators' decisions as labelled JSONL")
@@ -152,6 +162,9 @@ def main(argv=None) -> int:
             print(out_dir)
         elif args.command == "evaluate":
             print(run_evaluate(args))
+        elif args.command == "fetch-data":
+            for path in fetch(args.home or data_home(), log=log):
+                print(path)
         else:
             run_registry_command(args)
     except TrainingError as exc:

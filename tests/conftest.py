@@ -19,7 +19,9 @@ from service.config import DEFAULT_MODELS_DIR
 from service.storage.server import RedisServer, free_port  # noqa: F401 - tests import it from here
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("MODERATION_TEST_DATA", PROJECT_ROOT.parent / "shared" / "data" / "uci"))
+# The public corpora, in the data home (`python -m model_training fetch-data`); on the team's machines and in
+# CI it is ../shared/data, where nothing needs downloading.
+DATA_DIR = Path(os.environ.get("MODERATION_DATA_HOME") or PROJECT_ROOT.parent / "shared" / "data") / "uci"
 # Written for this project and shipped with it.
 FRENCH_CORPUS = PROJECT_ROOT / "data" / "fr_news_comments.csv"
 
@@ -105,7 +107,7 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def uci_data() -> Path:
-    """The UCI corpora in ../shared/data/uci (present on every development and CI machine)."""
+    """The UCI corpora in the data home's uci/ (../shared/data/uci on every development and CI machine)."""
     assert (DATA_DIR / "SMSSpamCollection").is_file(), f"corpora not found in {DATA_DIR}"
     return DATA_DIR
 
