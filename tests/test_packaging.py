@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 import re
 import sys
 import tomllib
@@ -54,3 +55,29 @@ def test_every_third_party_import_comes_from_a_runtime_dependency():
     missing = {module: providers.get(module) for module in imported_top_level_modules()
                if not {canonical(d) for d in providers.get(module, [])} & closure}
     assert missing == {}
+
+
+COMMAND_RE = re.compile(r"\.venv/bin/python -m (service|model_training)((?: [a-z][a-z-]*)+)")
+DOCUMENTS = ["README.md", "docs/operations.md", "docs/security.md", "models/MODEL_CARD.md"]
+
+
+def documented_commands() -> set[tuple[str, ...]]:
+    """Every `.venv/bin/python -m PACKAGE COMMAND [SUBCOMMAND]` the documentation tells a person to run."""
+    found = set()
+    for name in DOCUMENTS:
+        for package, words in COMMAND_RE.findall((PROJECT_ROOT / name).read_text()):
+            found.add((package, *words.split()[:2]))
+    return found
+
+
+def test_every_documented_command_exists_and_starts():
+    commands = documented_commands()
+    assert ("model_training", "fetch-data") in commands and ("service", "tokens", "create") in commands
+    for package, *words in sorted(commands):
+        result = subprocess.run([sys.executable, "-m", package, *words, "--help"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0 and len(words) == 2:  # the second word was an argument, not a sub-command
+            result = subprocess.run([sys.executable, "-m", package, words[0], "--help"], cwd=PROJECT_ROOT,
+                                    capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, (package, words, result.stderr)
+        assert result.stdout.startswith("usage: python -m ")
