@@ -11,16 +11,18 @@ RUN /opt/venv/bin/pip install --no-cache-dir .
 # Run: the virtualenv, the shipped model, a non-root user.
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home moderation \
-    && mkdir -p /app/models /app/var \
+    && mkdir -p /app/models /app/var /app/corpora \
     && chown -R moderation:moderation /app
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=moderation:moderation models /app/models
+COPY --chown=moderation:moderation data/fr_news_comments.csv /app/data/fr_news_comments.csv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOST=0.0.0.0 \
     PORT=8000 \
     MODERATION_MODELS_ROOT=/app/models \
+    MODERATION_DATA_HOME=/app/corpora \
     MODERATION_DATA_DIR=/app/var
 USER 10001:10001
 EXPOSE 8000
