@@ -114,3 +114,12 @@ def test_detected_language_wins_over_the_declared_one(client):
 def test_reason_messages_never_contradict_themselves_after_rounding(p, approve_below, expected):
     decision = decide(Score(probability=p, decision_value=0.0), Thresholds(approve_below=approve_below, reject_at=0.9))
     assert decision.reasons[0]["message"] == expected
+
+
+def test_lookalike_letters_do_not_lower_a_spam_score(client):
+    latin = "Check out my channel and subscribe, free gift cards every day http://free-prizes.example.com"
+    cyrillic = latin.replace("a", "\u0430").replace("e", "\u0435").replace("o", "\u043e")  # а е о
+    plain = submit(client, latin)
+    disguised = submit(client, cyrillic)
+    assert plain["status"] == "rejected"
+    assert disguised["status"] == "rejected" and disguised["score"] >= plain["score"]
