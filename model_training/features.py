@@ -1,8 +1,10 @@
 """Text normalisation and the scikit-learn pipeline, shared by training and serving.
 
 Everything a pickled pipeline refers to must be importable by the service, so
-this module depends on nothing but the standard library and scikit-learn, and
-holds only module-level functions (lambdas do not pickle).
+this module depends only on runtime dependencies of the service (scikit-learn,
+and for links, numbers, lookalike letters and languages tldextract,
+phonenumbers, confusable-homoglyphs and py3langid, all with their data in
+their wheels), and holds only module-level functions (lambdas do not pickle).
 """
 
 from __future__ import annotations
@@ -29,9 +31,8 @@ from sklearn.preprocessing import FunctionTransformer
 # refuses such a model.
 FEATURES_VERSION = 3
 
-# Placeholders are plain words so that both the word and the character
-# analyzers see them; "x" suffixes keep them apart from real words, and no two
-# share a character trigram, so a trusted source never borrows a link's weight.
+# Placeholders are plain words with an "x" suffix that keeps them apart from real
+# words. Only the word analyzer sees them (see without_placeholders).
 URL_TOKEN = "urlx"  # a link to any other site, followed by the words of its registrable domain
 SOURCE_TOKEN = "sourcex"  # a link to a trusted news outlet or institution
 MESSENGER_TOKEN = "chatlinkx"  # a WhatsApp / Telegram / Messenger link: a private contact channel

@@ -47,9 +47,11 @@ def normalized_text(submission: dict, thresholds: Thresholds) -> str:
     return normalize_text(submission["text"], trusted=thresholds.trusted_domains)
 
 
-def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score) -> float | None:
+def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
+                        language: str) -> float | None:
     """The score of the text with its links removed, when a link could be what pushes it to rejection."""
-    if score.probability < thresholds.reject_at or URL_TOKEN not in score.normalized.split():
+    _, reject_at = thresholds.for_language(language)
+    if score.probability < reject_at or URL_TOKEN not in score.normalized.split():
         return None
     bare = normalize_text(submission["text"], trusted=thresholds.trusted_domains, keep_links=False)
     return model.scorer.score(submission["text"], explain=0, normalized=bare).probability
@@ -59,7 +61,7 @@ def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: S
     """Decide a scored submission's status within the bounds the rule hits set."""
     language = language_of(submission["text"], submission.get("lang"))
     decision = decide(score, thresholds, language=language, known_languages=model.known_languages,
-                      without_links=score_without_links(model, thresholds, submission, score))
+                      without_links=score_without_links(model, thresholds, submission, score, language))
     status, reasons = combine(decision.status, decision.reasons, list(hits))
     return Assessment(score, Decision(status, reasons), language)
 
