@@ -37,7 +37,11 @@ system-test-deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+LINTED := service model_training tests benchmarks
+
 test: $(VENV)/.installed-test system-test-deps
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # Needs the PyPI JSON API or OSV, which CI's network does not reach; see docs/security.md.

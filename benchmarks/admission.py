@@ -22,10 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from throwaway import throwaway_redis  # noqa: E402
+
 from model_training.features import normalize_text  # noqa: E402
 from service.storage.abuse import Admitter  # noqa: E402
 from service.storage.client import connect  # noqa: E402
-from throwaway import throwaway_redis  # noqa: E402
 
 CHECKPOINTS = (1_000, 10_000, 40_000, 80_000, 160_000, 320_000)
 SAMPLE = 500  # admissions timed just before each checkpoint

@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service import create_app  # noqa: E402
 from throwaway import throwaway_redis  # noqa: E402
+
+from service import create_app  # noqa: E402
 
 TEXTS = [
     "Merci pour cet article très clair sur la réforme foncière et ses enjeux pour les villages du Sine-Saloum.",

@@ -23,15 +23,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model_training.data import load_corpora  # noqa: E402
-from service.config import DEFAULT_MODELS_DIR  # noqa: E402
+from throwaway import throwaway_redis  # noqa: E402
+
 from model_training.artifact import resolve_model_dir  # noqa: E402
+from model_training.data import load_corpora  # noqa: E402
 from service import create_app  # noqa: E402
 from service.api.schemas import submission_fields, validate_submission  # noqa: E402
+from service.config import DEFAULT_MODELS_DIR  # noqa: E402
 from service.errors import ValidationError  # noqa: E402
 from service.moderation.model import load_model  # noqa: E402
 from service.storage import tokens  # noqa: E402
-from throwaway import throwaway_redis  # noqa: E402
 
 FIELDS = submission_fields()
 

@@ -213,7 +213,7 @@ def link_free_texts(corpus: Corpus) -> list[str | None]:
 def fold_groups(corpus: Corpus) -> list[str]:
     """Return a cross-validation group per example: the YouTube video, or a stable slice of a pooled file."""
     out = []
-    for text, group in zip(corpus.texts, corpus.groups):
+    for text, group in zip(corpus.texts, corpus.groups, strict=True):
         if group.startswith("youtube:"):
             out.append(group)
         else:

@@ -216,7 +216,7 @@ def per_kind(corpus: Corpus, params: dict, thresholds: dict) -> dict:
     much is still auto-rejected and how much leaks; of a ham kind, how much
     is auto-approved and how much wrongly rejected.
     """
-    kinds = np.asarray([f"{g}#{k}" if k else "" for g, k in zip(corpus.groups, corpus.kinds)])
+    kinds = np.asarray([f"{g}#{k}" if k else "" for g, k in zip(corpus.groups, corpus.kinds, strict=True)])
     if not kinds.any():
         return {}
     folds = np.where(kinds != "", kinds, "other")  # everything without a kind is always trained on

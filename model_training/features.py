@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import phonenumbers
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import tldextract
 from confusable_homoglyphs import confusables
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline

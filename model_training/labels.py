@@ -23,7 +23,7 @@ def parse_since(raw: str | None) -> int | None:
         return None
     moment = dt.datetime.fromisoformat(raw)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return max(0, int(moment.timestamp() * 1000))
 
 

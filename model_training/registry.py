@@ -45,7 +45,7 @@ def connect(url: str | None = None) -> redis.Redis:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def verify_candidate(model_dir: Path) -> dict:

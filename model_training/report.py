@@ -59,7 +59,7 @@ def write_plots(labels, scores, thresholds: dict, out_dir: Path) -> None:
     _save(fig, out_dir / "calibration.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
-    for ax, name in zip(axes, ("approve_below", "reject_at")):
+    for ax, name in zip(axes, ("approve_below", "reject_at"), strict=True):
         predicted_spam = scores >= thresholds[name]
         matrix = np.array([[np.sum(~predicted_spam & (labels == 0)), np.sum(predicted_spam & (labels == 0))],
                            [np.sum(~predicted_spam & (labels == 1)), np.sum(predicted_spam & (labels == 1))]])

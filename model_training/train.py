@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import platform
 from collections import Counter
@@ -126,7 +127,7 @@ def environment() -> dict:
 
 def write_model(model, out_root: Path, metadata: dict) -> Path:
     """Save the fitted pipeline and its metadata under out_root/<version>/."""
-    created = dt.datetime.now(dt.timezone.utc)
+    created = dt.datetime.now(dt.UTC)
     version = created.strftime("%Y%m%d-%H%M%S")
     out_dir = out_root / version
     if out_dir.exists():
@@ -157,7 +158,7 @@ def search_params(corpus: Corpus, targets: Targets) -> tuple[dict, OutOfFold, li
     for C in SEARCH_C:
         params = {"C": C}
         log(f"candidate {params}")
-        oof = cross_validate(corpus, lambda: build_pipeline(**params))
+        oof = cross_validate(corpus, functools.partial(build_pipeline, **params))
         try:
             automated = thresholds_for(corpus, oof, targets)["expected"]["automated_share"]
         except ThresholdError:

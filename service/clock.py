@@ -14,4 +14,4 @@ def now_ms() -> int:
 def iso(ms: int | None = None) -> str:
     """ms since the epoch (default: now) as ISO 8601 UTC with milliseconds."""
     ms = now_ms() if ms is None else ms
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")

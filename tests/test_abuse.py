@@ -257,7 +257,7 @@ def test_submitting_faster_than_a_human_goes_to_review(client, seconds_ago, fire
 
 
 def test_form_rendered_at_accepts_iso_dates_and_refuses_garbage(client):
-    iso = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).isoformat()
+    iso = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
     assert "submitted_too_fast" in codes(post(client, form_rendered_at=iso))
     bad = post(client, "x y z", form_rendered_at="yesterday")
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "form_rendered_at"

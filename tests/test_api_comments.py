@@ -143,7 +143,8 @@ def test_every_bad_field_is_listed_at_once(client):
 @pytest.mark.parametrize(
     ("data", "detail"),
     [
-        (b'{"name": "Awa",', "The body is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 16."),
+        (b'{"name": "Awa",',
+         "The body is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 16."),
         (b"", "The body is empty; send a JSON object."),
         (b'{"name": "\xff"}', "The body is not valid UTF-8 (byte 10)."),
         (b'{"name": "a", "name": "b"}', "The JSON object has the key 'name' more than once."),

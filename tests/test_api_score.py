@@ -19,7 +19,7 @@ def test_scores_in_order_like_submissions_without_storing(client, moderator, red
     body = response.get_json()
     assert redis_client.keys("mod:comment:*") == [] and redis_client.keys("mod:status:*") == []
     assert len(body["results"]) == 3
-    for comment, result in zip(COMMENTS, body["results"]):
+    for comment, result in zip(COMMENTS, body["results"], strict=True):
         assert set(result) == {"score", "decision", "language", "reasons", "features"}
         submitted = client.post("/v1/comments", json=comment).get_json()
         assert (result["score"], result["decision"], result["reasons"]) == (

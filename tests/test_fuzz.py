@@ -9,7 +9,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from service.api.schemas import submission_fields, validate_submission

@@ -50,13 +50,13 @@ def test_an_override_of_an_automatic_decision_is_a_label(client, moderator, redi
 
 def test_labels_endpoint_streams_jsonl_to_admins_only(client, moderator, admin, redis_client):
     ids = [make_comment(redis_client, 0.5) for _ in range(3)]
-    for decision, comment_id in zip(("approve", "reject", "approve"), ids):
+    for decision, comment_id in zip(("approve", "reject", "approve"), ids, strict=True):
         client.post(f"/v1/review/{comment_id}/decision", json={"decision": decision}, headers=moderator)
     assert client.get("/v1/labels", headers=moderator).status_code == 403
     response = client.get("/v1/labels", headers=admin)
     assert response.mimetype == "application/x-ndjson"
     rows = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
-    assert [(r["comment_id"], r["label"]) for r in rows] == list(zip(ids, (0, 1, 0)))
+    assert [(r["comment_id"], r["label"]) for r in rows] == list(zip(ids, (0, 1, 0), strict=True))
     assert client.get("/v1/labels?since=2999-01-01", headers=admin).get_data() == b""
     assert client.get("/v1/labels?since=soon", headers=admin).status_code == 422
 

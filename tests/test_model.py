@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
+from model_training.artifact import resolve_model_dir
 from service.config import DEFAULT_MODELS_DIR
 from service.errors import ModelError
-from model_training.artifact import resolve_model_dir
 from service.moderation.model import load_model
 
 

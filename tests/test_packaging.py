@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import subprocess
 import re
+import subprocess
 import sys
 import tomllib
 from importlib import metadata

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from model_training.__main__ import main
-from model_training.data import Corpus, load_file, threshold_mask
-from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
-from model_training.errors import DataFormatError
 from model_training.artifact import sha256_file
+from model_training.data import Corpus, load_file, threshold_mask
+from model_training.errors import DataFormatError
+from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
 from model_training.report import markdown_cell
 from model_training.train import Targets, choose_thresholds, thresholds_for
 from service.moderation.model import load_model

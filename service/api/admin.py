@@ -174,12 +174,13 @@ def _clean_entries(name: str, entries) -> list[str]:
     cleaned, errors = [], []
     for i, entry in enumerate(entries):
         if not isinstance(entry, str) or not entry.strip() or len(entry) > 200 or any(ord(c) < 32 for c in entry):
-            errors.append({"field": f"entries[{i}]", "message": "must be a non-blank single-line string of at most 200 characters"})
+            errors.append({"field": f"entries[{i}]",
+                           "message": "must be a non-blank single-line string of at most 200 characters"})
             continue
         entry = entry.strip()
         if name.endswith("_ips"):
             try:
-                entry = str(ipaddress.ip_network(entry, strict=False))
+                entry = str(ipaddress.ip_network(entry, strict=True))
             except ValueError:
                 errors.append({"field": f"entries[{i}]", "message": "must be an IP address or network such as 203.0.113.0/24"})
                 continue

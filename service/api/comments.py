@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from flask import Blueprint, g, request, url_for
 
 from model_training.labels import parse_since

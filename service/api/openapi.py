@@ -6,8 +6,8 @@ import json
 
 from flask import Blueprint, render_template
 
-from . import runtime
 from ..moderation.rules import LIST_NAMES
+from . import runtime
 from .schemas import submission_json_schema
 
 bp = Blueprint("openapi", __name__)

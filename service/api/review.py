@@ -105,7 +105,7 @@ def decide_many():
         parsed.append((comment_id, status, note))
     outcomes = runtime().queue.decide_many(parsed, g.user["name"])
     results = []
-    for (comment_id, status, _), outcome in zip(parsed, outcomes):
+    for (comment_id, status, _), outcome in zip(parsed, outcomes, strict=True):
         row = {"id": comment_id, "ok": outcome.ok}
         if outcome.ok:
             row["status"] = status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model_training.features import URL_TOKEN, UNDETERMINED, detect_language, normalize_text
+from model_training.features import UNDETERMINED, URL_TOKEN, detect_language, normalize_text
 
 from ..clock import iso
 from ..storage import comments

@@ -47,7 +47,7 @@ def distinct(*values: float) -> list[str]:
     """Format numbers with 3 decimals, or as many more (up to 9) as it takes for unequal ones to read unequal."""
     for digits in range(3, 10):
         shown = [f"{v:.{digits}f}" for v in values]
-        if all((a == b) == (x == y) for (a, x) in zip(shown, values) for (b, y) in zip(shown, values)):
+        if all((a == b) == (x == y) for (a, x) in zip(shown, values, strict=True) for (b, y) in zip(shown, values, strict=True)):
             return shown
     return shown
 

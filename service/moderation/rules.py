@@ -130,7 +130,7 @@ def ip_hit(ip: str | None, entries) -> str | None:
     address = ipaddress.ip_address(ip)
     for entry in entries:
         try:
-            if address in ipaddress.ip_network(entry, strict=False):
+            if address in ipaddress.ip_network(entry, strict=True):
                 return entry
         except ValueError:
             continue
@@ -158,9 +158,9 @@ def parse_rendered_at(raw) -> dt.datetime | None:
     if raw is None:
         return None
     if isinstance(raw, (int, float)):
-        return dt.datetime.fromtimestamp(raw, dt.timezone.utc)
+        return dt.datetime.fromtimestamp(raw, dt.UTC)
     moment = dt.datetime.fromisoformat(raw)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list[Hit]:
@@ -194,7 +194,7 @@ def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list
     if settings.max_links and len(links) >= settings.max_links:
         hits.append(Hit("many_links", f"Contains {len(links)} links (review from {settings.max_links}).", "review"))
     rendered = parse_rendered_at(submission.get("form_rendered_at"))
-    now = signals.now or dt.datetime.now(dt.timezone.utc)
+    now = signals.now or dt.datetime.now(dt.UTC)
     if rendered is not None and settings.min_submit_seconds:
         elapsed = (now - rendered).total_seconds()
         if elapsed < settings.min_submit_seconds:

@@ -24,7 +24,7 @@ def shadow_report(client, version: str, *, differences_shown: int = 50) -> dict:
     differing = [{"id": cid, "active_status": results[cid]["active_status"], "active_score": results[cid]["active_score"],
                   "shadow_status": results[cid]["status"], "shadow_score": results[cid]["score"]}
                  for cid in reversed(ids) if results[cid]["status"] != results[cid]["active_status"]]
-    labels = dict(zip(ids, client.hmget(keys.labels(), ids))) if ids else {}
+    labels = dict(zip(ids, client.hmget(keys.labels(), ids), strict=True)) if ids else {}
     versus = {"labelled": 0, "active": Counter(), "shadow": Counter()}
     for cid, raw in labels.items():
         if raw is None:

@@ -140,7 +140,7 @@ class ListCache:
             pipe = self.client.pipeline(transaction=False)
             for name in self.names:
                 pipe.smembers(keys.abuse_list(name))
-            self._lists = {name: frozenset(members) for name, members in zip(self.names, pipe.execute())}
+            self._lists = {name: frozenset(members) for name, members in zip(self.names, pipe.execute(), strict=True)}
             self._loaded_at = time.monotonic()
         return self._lists
 

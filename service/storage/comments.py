@@ -9,7 +9,6 @@ import secrets
 from .. import clock
 from . import keys, scripts
 
-
 COMMENT_ID_RE = re.compile(r"^[0-9a-f]{24}\Z")
 
 

@@ -69,7 +69,7 @@ class ReviewQueue:
         """Decide several (id, status, note) items in one round trip; each is atomic on its own."""
         pipe = self.client.pipeline(transaction=False)
         valid = [is_comment_id(comment_id) for comment_id, _, _ in items]
-        for (comment_id, status, note), ok in zip(items, valid):
+        for (comment_id, status, note), ok in zip(items, valid, strict=True):
             if ok:
                 self.decide(comment_id, actor, status, note, pipeline=pipe)
         replies = iter(pipe.execute() if any(valid) else [])

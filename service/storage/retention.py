@@ -29,7 +29,7 @@ def prune_expired(client, status: str = "rejected", batch: int = 500) -> int:
     pipe = client.pipeline(transaction=False)
     for comment_id in ids:
         pipe.exists(keys.comment(comment_id))
-    gone = [i for i, exists in zip(ids, pipe.execute()) if not exists]
+    gone = [i for i, exists in zip(ids, pipe.execute(), strict=True) if not exists]
     if gone:
         client.zrem(keys.by_status(status), *gone)
     return len(gone)
@@ -47,7 +47,7 @@ def scrub_personal_data(client, older_than_ms: int, batch: int = 500) -> int:
         pipe = client.pipeline(transaction=False)
         for comment_id in ids:
             pipe.hget(keys.comment(comment_id), "submission")
-        for comment_id, raw in zip(ids, pipe.execute()):
+        for comment_id, raw in zip(ids, pipe.execute(), strict=True):
             if raw is None:
                 continue
             submission = json.loads(raw)
