@@ -1,25 +1,30 @@
-"""Command line for data scientists: train, evaluate, fetch-data, export-labels, promote, rollback, shadow."""
+"""Command line for data scientists: train, evaluate, fetch-data; export-labels, promote, rollback and shadow
+are the service's commands, run from here too."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import redis
 
-from . import registry
 from .artifact import load_verified
 from .data import DEFAULT_WEIGHTS, FORMATS, deduplicate, load_corpora
 from .errors import TrainingError
 from .evaluate import evaluate, log
 from .fetch import data_home, fetch
-from .labels import export_lines, parse_since
 from .report import write_report
 from .train import Targets, train
+
+SERVICE_COMMANDS = {
+    "export-labels": "write the moderators' decisions as labelled JSONL",
+    "promote": "verify a model and make it the active one for every running instance",
+    "rollback": "make the previously active model active again",
+    "shadow": "score every submission with a candidate model too, without using it",
+}
 
 
 def parse_weight(raw: str) -> tuple[str, float]:
@@ -70,27 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", type=Path, help="data home (default: MODERATION_DATA_HOME, else "
                                               "$XDG_CACHE_HOME/comment-moderation or ~/.cache/comment-moderation)")
 
-    redis_help = "Redis URL (default: MODERATION_REDIS_URL, else the embedded server of `make run`)"
-    p = commands.add_parser("export-labels", help="write the moderators' decisions as labelled JSONL")
-    p.add_argument("--out", required=True, type=Path, help="output file ('-' for stdout)")
-    p.add_argument("--since", help="only decisions made at or after this ISO 8601 date or time")
-    p.add_argument("--redis-url", help=redis_help)
-
-    p = commands.add_parser("promote", help="verify a model and make it the active one for every running instance")
-    p.add_argument("model_dir", type=Path, help="model directory written by train")
-    p.add_argument("--models-root", type=Path, help="directory the instances load models from (default: "
-                                                    "MODERATION_MODELS_ROOT, else ./models)")
-    p.add_argument("--redis-url", help=redis_help)
-
-    p = commands.add_parser("rollback", help="make the previously active model active again")
-    p.add_argument("--redis-url", help=redis_help)
-
-    p = commands.add_parser("shadow", help="score every submission with a candidate model too, without using it")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("model_dir", type=Path, nargs="?", help="model directory written by train")
-    target.add_argument("--clear", action="store_true", help="stop shadow scoring")
-    p.add_argument("--models-root", type=Path, help="directory the instances load models from")
-    p.add_argument("--redis-url", help=redis_help)
+    # The service owns what is in Redis: these run `python -m service COMMAND` with the same arguments.
+    for name, text in SERVICE_COMMANDS.items():
+        commands.add_parser(name, help=f"{text} (runs `python -m service {name}`)", add_help=False)
     return parser
 
 
@@ -113,44 +100,12 @@ def run_evaluate(args) -> Path:
     return write_report(report, np.asarray(corpus.labels), oof.scores, args.out)
 
 
-def run_registry_command(args) -> None:
-    """export-labels, promote, rollback and shadow: the commands that talk to the service's Redis."""
-    client = registry.connect(args.redis_url)
-    actor = f"{getpass.getuser()} (cli)"
-    if args.command == "export-labels":
-        try:
-            since = parse_since(args.since)
-        except ValueError:
-            raise TrainingError(f"--since {args.since!r} is not an ISO 8601 date or time") from None
-        out = sys.stdout if str(args.out) == "-" else args.out.open("w", encoding="utf-8")
-        count = 0
-        try:
-            for line in export_lines(client, since):
-                out.write(line)
-                count += 1
-        finally:
-            if out is not sys.stdout:
-                out.close()
-        log(f"exported {count} labels")
-    elif args.command == "promote":
-        record = registry.promote(client, args.model_dir, actor, args.models_root)
-        log(f"model {record['version']} is now active; running instances switch within seconds")
-        print(record["version"])
-    elif args.command == "rollback":
-        record = registry.rollback(client, actor)
-        log(f"rolled back: model {record['version']} is active again")
-        print(record["version"])
-    elif args.command == "shadow" and args.clear:
-        registry.clear_shadow(client)
-        log("shadow scoring stopped")
-    elif args.command == "shadow":
-        record = registry.set_shadow(client, args.model_dir, actor, args.models_root)
-        log(f"model {record['version']} now scores every submission in shadow")
-        print(record["version"])
-
-
 def main(argv=None) -> int:
     """Run one sub-command; report user errors on stderr with exit status 2."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SERVICE_COMMANDS:
+        # model_training never imports the service: it hands the command over, arguments and all.
+        return subprocess.run([sys.executable, "-m", "service", *argv], check=False).returncode
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
@@ -165,14 +120,8 @@ def main(argv=None) -> int:
         elif args.command == "fetch-data":
             for path in fetch(args.home or data_home(), log=log):
                 print(path)
-        else:
-            run_registry_command(args)
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        print(f"error: Redis is not reachable ({type(exc).__name__}); start the service with `make run` (it runs its "
-              "own Redis) or set MODERATION_REDIS_URL.", file=sys.stderr)
         return 2
     return 0
 

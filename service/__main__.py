@@ -1,4 +1,4 @@
-"""Command line: `python -m service serve` (what `make run` calls) and administrative commands."""
+"""Command line: `python -m service serve` (what `make run` calls), tokens, models, labels and reports."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import argparse
 import json
 import sys
 
-from model_training import registry
-
-from . import configure_logging
+from . import configure_logging, lifecycle
 from .config import Settings
 from .errors import ModerationError
 from .moderation.shadow import shadow_report
 from .serve import serve
-from .storage import tokens
+from .storage import model_registry, tokens
 from .storage.client import connect, ping
 
 
@@ -33,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     shadow.add_argument("--version", help="shadow model version (default: the current shadow model)")
     revoke = token_commands.add_parser("revoke", help="delete a person's token")
     revoke.add_argument("name")
+    lifecycle.add_commands(commands)
     return parser
 
 
@@ -67,7 +66,7 @@ def run_tokens(args, settings: Settings) -> int:
 def run_shadow_report(args, settings: Settings) -> int:
     """Print the shadow report as JSON."""
     client = checked_client(settings)
-    version = args.version or registry.shadow_version(client)
+    version = args.version or model_registry.shadow_version(client)
     if not version:
         print("error: no shadow model is set; pass --version", file=sys.stderr)
         return 2
@@ -87,6 +86,8 @@ def main(argv=None) -> int:
             return run_tokens(args, settings)
         if args.command == "shadow-report":
             return run_shadow_report(args, settings)
+        if args.command in lifecycle.COMMANDS:
+            return lifecycle.run(args, settings)
     except ModerationError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2

@@ -15,3 +15,13 @@ def iso(ms: int | None = None) -> str:
     """ms since the epoch (default: now) as ISO 8601 UTC with milliseconds."""
     ms = now_ms() if ms is None else ms
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def parse_since(raw: str | None) -> int | None:
+    """Read an ISO 8601 date or date-time (UTC when no zone is given); return ms since the epoch."""
+    if not raw:
+        return None
+    moment = dt.datetime.fromisoformat(raw)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return max(0, int(moment.timestamp() * 1000))

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from model_training.data import load_file
-from model_training.labels import iter_labels
 from service.storage import keys
+from service.storage.labels import iter_labels
 
 from .conftest import PROJECT_ROOT
 from .test_api_review import make_comment

@@ -15,11 +15,11 @@ import uuid
 
 import pytest
 
-from model_training import registry
 from model_training.__main__ import main as training_main
 from model_training.artifact import resolve_model_dir
 from service import create_app
 from service.config import DEFAULT_MODELS_DIR
+from service.storage import model_registry
 
 from .conftest import PROJECT_ROOT, running_service, wait_for
 
@@ -116,7 +116,7 @@ def test_promote_refuses_a_tampered_model_and_rollback_needs_history(models, red
     (bad / "model.joblib").write_bytes(b"not a model")
     result = run_cli(redis_server, "promote", str(bad), "--models-root", str(tmp_path / "root"))
     assert result.returncode == 2 and "sha256 does not match" in result.stderr
-    assert registry.read(redis_client) is None
+    assert model_registry.read(redis_client) is None
     result = run_cli(redis_server, "rollback")
     assert result.returncode == 2 and "no earlier model" in result.stderr
 

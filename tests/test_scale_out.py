@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from model_training import registry
+from service.moderation import promotion
 from service.storage import tokens
 
 from .conftest import running_service, wait_for
@@ -62,7 +62,7 @@ def test_two_instances_share_one_queue_and_one_model(two_instances, redis_client
     assert call("POST", f"{b}/v1/review/{one}/decision", {"decision": "reject"}, token=binta)[0] == 409
     assert call("POST", f"{b}/v1/review/{one}/decision", {"decision": "reject"}, token=awa)[0] == 200
     assert call("GET", f"{a}/v1/comments/{one}")[1]["status"] == "rejected"
-    record = registry.promote(redis_client, models["candidate"], "test", models["root"])
+    record = promotion.promote(redis_client, models["candidate"], "test", models["root"])
     deadline = time.monotonic() + 15
     while not all(json.loads(wait_for(f"{base}/readyz"))["model_version"] == record["version"]
                   for base in (a, b) for _ in range(4)):

@@ -8,9 +8,9 @@ import time
 import pytest
 import redis
 
-from model_training.connection import parse_sentinel_url
 from service import create_app
 from service.config import Settings
+from service.storage.client import parse_sentinel_url
 from service.storage.server import RedisServer, find_redis_server
 
 from .conftest import free_port

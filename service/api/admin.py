@@ -7,14 +7,12 @@ import re
 
 from flask import Blueprint, Response, g, request, stream_with_context
 
-from model_training import registry
-from model_training.errors import ArtifactError
-from model_training.labels import export_lines
-
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, ModelError, NotFoundError, ValidationError
+from ..moderation import promotion
 from ..moderation.rules import LIST_NAMES
 from ..moderation.shadow import shadow_report
-from ..storage import keys, tokens, webhooks
+from ..storage import keys, model_registry, tokens, webhooks
+from ..storage import labels as labels_store
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
@@ -56,8 +54,8 @@ def _version_from_body() -> str:
 def _registry_call(action):
     try:
         return action()
-    except ArtifactError as exc:
-        raise ConflictError(str(exc)) from exc
+    except ModelError as exc:
+        raise ConflictError(exc.detail) from exc
 
 
 def _with_version_from_body(action):
@@ -72,7 +70,7 @@ def _with_version_from_body(action):
 @require("admin")
 def promote_model():
     """Verify a model of the models root and make it active on every instance."""
-    return _with_version_from_body(registry.promote)
+    return _with_version_from_body(promotion.promote)
 
 
 @bp.post("/v1/admin/model/rollback")
@@ -80,21 +78,21 @@ def promote_model():
 def rollback_model():
     """Make the previously active model active again."""
     rt = runtime()
-    return _registry_call(lambda: registry.rollback(rt.redis, g.user["name"]))
+    return _registry_call(lambda: promotion.rollback(rt.redis, g.user["name"]))
 
 
 @bp.put("/v1/admin/shadow")
 @require("admin")
 def set_shadow():
     """Have every instance also score with a candidate model, without affecting decisions."""
-    return _with_version_from_body(registry.set_shadow)
+    return _with_version_from_body(promotion.set_shadow)
 
 
 @bp.delete("/v1/admin/shadow")
 @require("admin")
 def clear_shadow():
     """Stop shadow scoring."""
-    registry.clear_shadow(runtime().redis)
+    promotion.clear_shadow(runtime().redis)
     return "", 204
 
 
@@ -103,7 +101,7 @@ def clear_shadow():
 def shadow():
     """The shadow report of a version (default: the current shadow model)."""
     rt = runtime()
-    version = request.args.get("version") or registry.shadow_version(rt.redis)
+    version = request.args.get("version") or model_registry.shadow_version(rt.redis)
     if not version:
         raise NotFoundError("No shadow model is set; pass ?version= to see an earlier one.")
     return shadow_report(rt.redis, version)
@@ -115,7 +113,7 @@ def labels():
     """Stream the moderators' decisions as JSONL, one label per line, oldest first."""
     since = since_param(request.args.get("since"))
     client = runtime().redis
-    return Response(stream_with_context(export_lines(client, since)), mimetype="application/x-ndjson")
+    return Response(stream_with_context(labels_store.export_lines(client, since)), mimetype="application/x-ndjson")
 
 
 @bp.post("/v1/admin/webhooks")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request, url_for
 
-from model_training.labels import parse_since
-
+from ..clock import parse_since
 from ..errors import AuthenticationError, NotFoundError, ValidationError
 from ..moderation import intake
 from ..storage import comments

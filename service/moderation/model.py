@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_training.artifact import load_verified, resolve_model_dir
-from model_training.errors import ArtifactError
+from model_training.artifact import ArtifactError, load_verified, resolve_model_dir
 from model_training.features import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
 
 from ..errors import ModelError

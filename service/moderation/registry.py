@@ -16,12 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_training import registry
-from model_training.artifact import model_in_root
-from model_training.errors import ArtifactError
+from model_training.artifact import ArtifactError, model_in_root
 from model_training.features import TRUSTED_DOMAINS
 
 from ..errors import ModelError
+from ..storage import keys, model_registry
 from ..storage.client import UNAVAILABLE, connect
 from .model import LoadedModel, load_model
 from .policy import Thresholds
@@ -93,8 +92,8 @@ class ModelManager:
     def refresh(self) -> bool:
         """Load what the registry names, if it changed; return True when the state changed."""
         with self._lock:
-            active_record = registry.read(self.client, registry.ACTIVE_KEY)
-            shadow_record = registry.read(self.client, registry.SHADOW_KEY)
+            active_record = model_registry.read(self.client, keys.active_model())
+            shadow_record = model_registry.read(self.client, keys.shadow_model())
             state = self.state
             try:
                 active = self._load(active_record, state.active) or state.active
@@ -124,7 +123,7 @@ class ModelManager:
         while True:
             try:
                 pubsub = listener.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(registry.CHANNEL)
+                pubsub.subscribe(keys.model_channel())
                 self.refresh()
                 last_check = time.monotonic()
                 while True:

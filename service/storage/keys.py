@@ -1,18 +1,36 @@
-"""Every Redis key the service uses, built in this one place (label keys: model_training.labels)."""
-
-from model_training.labels import LABELS_BY_TIME_KEY, LABELS_KEY
+"""Every Redis key the service uses, built in this one place."""
 
 PREFIX = "mod"
 
 
 def labels() -> str:
-    """Hash: comment id -> current label record (format in model_training.labels)."""
-    return LABELS_KEY
+    """Hash: comment id -> current label record (JSON; fields in storage.labels.EXPORT_FIELDS)."""
+    return f"{PREFIX}:labels"
 
 
 def labels_by_time() -> str:
     """Sorted set of labelled comment ids scored by decision time (ms)."""
-    return LABELS_BY_TIME_KEY
+    return f"{PREFIX}:labels:by_time"
+
+
+def active_model() -> str:
+    """Hash: the record (version, sha256, by, at) of the model every instance serves."""
+    return f"{PREFIX}:model:active"
+
+
+def shadow_model() -> str:
+    """Hash: the record of the model every instance also scores with, in shadow."""
+    return f"{PREFIX}:model:shadow"
+
+
+def model_history() -> str:
+    """List of JSON records of earlier active models, newest first (for rollback)."""
+    return f"{PREFIX}:model:history"
+
+
+def model_channel() -> str:
+    """Pub/sub channel on which a change of the active or shadow model is announced."""
+    return f"{PREFIX}:model:changes"
 STATUSES = ("pending", "approved", "rejected")
 
 

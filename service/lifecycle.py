@@ -1,0 +1,96 @@
+"""The model and label commands of `python -m service`: promote, rollback, shadow, export-labels.
+
+They change or read what the service keeps in Redis, so they live with it;
+`python -m model_training promote|rollback|shadow|export-labels` run these.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+from .clock import parse_since
+from .config import Settings
+from .errors import ValidationError
+from .moderation import promotion
+from .storage import labels
+from .storage.client import connect, ping
+
+COMMANDS = ("promote", "rollback", "shadow", "export-labels")
+
+
+def add_commands(commands) -> None:
+    """Add the sub-commands to the service's argument parser."""
+    def redis_option(p):
+        p.add_argument("--redis-url", help="Redis URL (default: MODERATION_REDIS_URL, else the embedded server of "
+                                           "`make run`)")
+
+    def models_root_option(p):
+        p.add_argument("--models-root", type=Path, help="directory the instances load models from (default: "
+                                                         "MODERATION_MODELS_ROOT, else ./models)")
+
+    p = commands.add_parser("promote", help="verify a model and make it the active one for every running instance")
+    p.add_argument("model_dir", type=Path, help="model directory written by `python -m model_training train`")
+    models_root_option(p)
+    redis_option(p)
+    p = commands.add_parser("rollback", help="make the previously active model active again")
+    redis_option(p)
+    p = commands.add_parser("shadow", help="score every submission with a candidate model too, without using it")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("model_dir", type=Path, nargs="?", help="model directory written by train")
+    target.add_argument("--clear", action="store_true", help="stop shadow scoring")
+    models_root_option(p)
+    redis_option(p)
+    p = commands.add_parser("export-labels", help="write the moderators' decisions as labelled JSONL")
+    p.add_argument("--out", required=True, type=Path, help="output file ('-' for stdout)")
+    p.add_argument("--since", help="only decisions made at or after this ISO 8601 date or time")
+    redis_option(p)
+
+
+def run(args, settings: Settings) -> int:
+    """Run one of COMMANDS; the version or the labels go to stdout, messages to stderr."""
+    client = connect(args.redis_url or settings.redis_url, timeout=max(settings.redis_timeout, 5.0))
+    ping(client)
+    actor = f"{getpass.getuser()} (cli)"
+    root = getattr(args, "models_root", None) or settings.models_root
+    if args.command == "export-labels":
+        return _export(client, args)
+    if args.command == "promote":
+        record = promotion.promote(client, args.model_dir, actor, root)
+        _say(f"model {record['version']} is now active; running instances switch within seconds")
+    elif args.command == "rollback":
+        record = promotion.rollback(client, actor)
+        _say(f"rolled back: model {record['version']} is active again")
+    elif args.clear:
+        promotion.clear_shadow(client)
+        _say("shadow scoring stopped")
+        return 0
+    else:
+        record = promotion.set_shadow(client, args.model_dir, actor, root)
+        _say(f"model {record['version']} now scores every submission in shadow")
+    print(record["version"])
+    return 0
+
+
+def _export(client, args) -> int:
+    try:
+        since = parse_since(args.since)
+    except ValueError:
+        raise ValidationError([{"field": "since", "message": f"{args.since!r} is not an ISO 8601 date or time"}],
+                              detail=f"--since {args.since!r} is not an ISO 8601 date or time") from None
+    out = sys.stdout if str(args.out) == "-" else args.out.open("w", encoding="utf-8")
+    count = 0
+    try:
+        for line in labels.export_lines(client, since):
+            out.write(line)
+            count += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    _say(f"exported {count} labels")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
