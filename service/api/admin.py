@@ -16,7 +16,7 @@ from ..storage import labels as labels_store
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
-from .comments import since_param
+from .params import since_param
 from .schemas import FieldSpec, check_http_url, validate_submission
 
 WEBHOOK_FIELDS = (FieldSpec("url", check_http_url, 2048, "Where comment.decided events are POSTed", required=True,

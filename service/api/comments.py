@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request, url_for
 
-from ..clock import parse_since
 from ..errors import AuthenticationError, NotFoundError, ValidationError
 from ..moderation import intake
 from ..storage import comments
@@ -13,7 +12,7 @@ from . import runtime
 from .auth import ROLE_RANK, optional_user, require
 from .bodies import read_fields, read_json_object
 from .clientip import commenter_ip
-from .review import MAX_PAGE, int_param, parse_decision
+from .params import MAX_PAGE, int_param, parse_decision, since_param
 from .schemas import validate_submission
 from .views import moderator_view, public_view, raise_for
 
@@ -54,14 +53,6 @@ def get_comment(comment_id: str):
     user = optional_user()
     record = load_or_404(comment_id)
     return moderator_view(record) if user and ROLE_RANK[user["role"]] >= ROLE_RANK["moderator"] else public_view(record)
-
-
-def since_param(raw: str | None) -> int | None:
-    """Read the `since` query parameter (ISO 8601 date or date-time) as ms since the epoch; 422 if malformed."""
-    try:
-        return parse_since(raw)
-    except ValueError:
-        raise ValidationError([{"field": "since", "message": "must be an ISO 8601 date or date-time"}]) from None
 
 
 @bp.get("/v1/comments")

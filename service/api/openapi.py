@@ -8,6 +8,7 @@ from flask import Blueprint, render_template
 
 from ..moderation.rules import LIST_NAMES
 from . import runtime
+from .params import DECISIONS, MAX_BATCH, MAX_BULK, MAX_NOTE, MAX_PAGE
 from .schemas import submission_json_schema
 
 bp = Blueprint("openapi", __name__)
@@ -34,7 +35,7 @@ PROBLEM = {
 }
 DECISION_REQUEST = {
     "type": "object", "required": ["decision"],
-    "properties": {"decision": {"enum": ["approve", "reject"]}, "note": {"type": "string", "maxLength": 2000}},
+    "properties": {"decision": {"enum": list(DECISIONS)}, "note": {"type": "string", "maxLength": MAX_NOTE}},
 }
 STATUS = {"enum": ["approved", "pending", "rejected"]}
 
@@ -108,7 +109,7 @@ def build_document(fields, model_version: str) -> dict:
                     {"name": "article", "in": "query", "schema": {"type": "string"}},
                     {"name": "since", "in": "query", "schema": {"type": "string"}, "description": "ISO 8601"},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
                 ],
                 "responses": {"200": _json("CommentPage"), **_problems(401, 403, 422, 503)},
             },
@@ -131,7 +132,7 @@ def build_document(fields, model_version: str) -> dict:
             "security": MODERATOR,
             "parameters": [{"name": "order", "in": "query", "schema": {"enum": ["priority", "oldest"]}},
                            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}}],
             "responses": {"200": _json("QueuePage"), **_problems(401, 403, 422, 503)}}},
         "/v1/review/claim": {"post": {
             "summary": "Lease up to `limit` pending comments to the caller", "operationId": "claim",
@@ -255,13 +256,13 @@ def build_document(fields, model_version: str) -> dict:
             "next_cursor": STRING_OR_NULL,
             "counts": {"type": "object", "required": ["pending", "leased", "available"],
                        "properties": {k: {"type": "integer"} for k in ("pending", "leased", "available")}}}},
-        "ClaimRequest": {"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 100}}},
+        "ClaimRequest": {"type": "object", "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}}},
         "ClaimResponse": {"type": "object", "required": ["claimed", "lease_seconds"], "properties": {
             "claimed": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
             "lease_seconds": {"type": "integer"}}},
         "DecisionRequest": DECISION_REQUEST,
         "BulkDecisionRequest": {"type": "object", "required": ["decisions"], "properties": {"decisions": {
-            "type": "array", "minItems": 1, "maxItems": 100,
+            "type": "array", "minItems": 1, "maxItems": MAX_BULK,
             "items": {**DECISION_REQUEST, "required": ["id", "decision"],
                       "properties": {**DECISION_REQUEST["properties"], "id": {"type": "string"}}}}}},
         "BulkDecisionResponse": {"type": "object", "required": ["results"], "properties": {"results": {
@@ -269,7 +270,7 @@ def build_document(fields, model_version: str) -> dict:
                 "id": {"type": "string"}, "ok": {"type": "boolean"}, "status": STATUS,
                 "error": {"enum": ["not_found", "not_pending", "leased"]}, "detail": STRING_OR_NULL}}}}},
         "ScoreRequest": {"type": "object", "required": ["comments"], "properties": {"comments": {
-            "type": "array", "minItems": 1, "maxItems": 1000, "items": {"$ref": "#/components/schemas/Submission"}}}},
+            "type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/Submission"}}}},
         "ScoreResponse": {"type": "object", "required": ["model_version", "results"], "properties": {
             "model_version": {"type": "string"},
             "results": {"type": "array", "items": {"type": "object",

@@ -9,45 +9,10 @@ from ..storage.comments import load, load_many
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
-from .views import DECISIONS, moderator_view, raise_for
+from .params import MAX_BULK, MAX_PAGE, int_param, parse_decision
+from .views import moderator_view, raise_for
 
 bp = Blueprint("review", __name__)
-MAX_PAGE = 100
-MAX_BULK = 100
-MAX_NOTE = 2000
-
-
-def int_param(value, name: str, default: int, low: int, high: int) -> int:
-    """Read an integer query or body parameter within bounds; 422 otherwise."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValidationError([{"field": name, "message": f"must be an integer from {low} to {high}"}])
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise ValidationError([{"field": name, "message": f"must be an integer from {low} to {high}"}])
-    return number
-
-
-def parse_decision(item, field: str = "") -> tuple[str, str]:
-    """Read {"decision": "approve"|"reject", "note": "..."}; return (status, note)."""
-    prefix = f"{field}." if field else ""
-    if not isinstance(item, dict):
-        raise ValidationError([{"field": field or "", "message": "must be an object"}])
-    decision, note = item.get("decision"), item.get("note", "")
-    errors = []
-    if decision not in DECISIONS:
-        errors.append({"field": f"{prefix}decision", "message": "must be 'approve' or 'reject'"})
-    if note is None:
-        note = ""
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
-        errors.append({"field": f"{prefix}note", "message": f"must be a string of at most {MAX_NOTE} characters"})
-    if errors:
-        raise ValidationError(errors)
-    return DECISIONS[decision], note
 
 
 @bp.get("/v1/review/queue")

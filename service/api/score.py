@@ -13,10 +13,10 @@ from ..moderation import intake
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
+from .params import MAX_BATCH
 from .schemas import validate_submission
 
 bp = Blueprint("score", __name__)
-MAX_BATCH = 1000
 
 
 def validate_batch(body, fields) -> list[dict]:

@@ -10,7 +10,6 @@ PRIVATE_FIELDS = ("email", "ip", "user_agent")
 # The website learns that a person decided, not who, nor what they noted (a note may quote personal data).
 PRIVATE_EVENT_FIELDS = ("note",)
 SYSTEM = "system"
-DECISIONS = {"approve": "approved", "reject": "rejected"}
 
 
 def public_view(record: dict) -> dict:
