@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from model_training.features import TRUSTED_DOMAINS
@@ -63,8 +65,10 @@ def test_masked_settings_hide_the_redis_password():
         ({"PORT": "http"}, "PORT must be a whole number, got 'http'"),
         ({"PORT": "70000"}, "PORT must be between 1 and 65535, got 70000"),
         ({"MODERATION_EMAIL_CHECK_DNS": "maybe"}, "MODERATION_EMAIL_CHECK_DNS must be true or false, got 'maybe'"),
-        ({"MODERATION_REDIS_FSYNC": "sometimes"}, "MODERATION_REDIS_FSYNC must be one of always, everysec, no"),
-        ({"MODERATION_REDIS_TIMEOUT": "0"}, "MODERATION_REDIS_TIMEOUT must be between 0 and 60 seconds"),
+        ({"MODERATION_REDIS_FSYNC": "sometimes"},
+         "MODERATION_REDIS_FSYNC must be one of always, everysec, no, got 'sometimes'"),
+        ({"MODERATION_REDIS_TIMEOUT": "0"}, "MODERATION_REDIS_TIMEOUT must be between 0.01 and 60 s, got 0"),
+        ({"MODERATION_LOG_LEVEL": "loud"}, "MODERATION_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'"),
         ({"MODERATION_TRUSTED_DOMAINS": "lesoleil.sn, https://x.sn/a, localhost"},
          "MODERATION_TRUSTED_DOMAINS must list domains such as lesoleil.sn, or name a file; got https://x.sn/a, localhost"),
         ({"MODERATION_TRUSTED_DOMAINS": "/nonexistent/trusted.txt"},
@@ -75,3 +79,19 @@ def test_bad_values_fail_fast_naming_the_variable(env, message):
     with pytest.raises(ConfigError) as info:
         Settings.from_env(env)
     assert info.value.detail == message
+
+
+def test_values_given_directly_are_checked_against_the_same_table():
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({}, flood_seconds=-1)
+    assert info.value.detail == "MODERATION_FLOOD_SECONDS must be between 0 and 3600 s, got -1"
+    assert Settings.from_env({}, flood_seconds=0).flood_seconds == 0
+
+
+def test_every_setting_reads_its_own_variable_with_its_default():
+    settings = Settings.from_env({})
+    variables = [f.metadata["env"] for f in fields(Settings) if f.metadata]
+    assert len(variables) == len(set(variables)) == len(fields(Settings)) - 4  # the four derived ones aside
+    for f in fields(Settings):
+        if f.metadata:
+            assert getattr(settings, f.name) == f.default
