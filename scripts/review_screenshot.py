@@ -21,12 +21,12 @@ from service import create_app  # noqa: E402
 from service.storage import tokens  # noqa: E402
 from service.storage.server import RedisServer, free_port  # noqa: E402
 
+# Comments the shipped model sends to review with its own thresholds (checked when the screenshot is made).
 SAMPLES = [
-    ("Awa Ndiaye", "Je ne suis pas d'accord : la hausse du prix du riz touche d'abord les ménages ruraux."),
-    ("Moussa", "Super article !!! Visitez mon site http://gagner-vite.example.com pour gagner de l'argent"),
-    ("Jean-Baptiste", "Merci pour ce reportage sur les pêcheurs de Saint-Louis, c'est du vrai journalisme."),
-    ("promo2026", "Check out my channel and subscribe, free gift cards http://free-cards.example.com"),
-    ("Fatou", "Quelqu'un sait pourquoi l'électricité est coupée depuis trois jours à Pikine ?"),
+    ("Mariam", "Attention, un faux agent Wave m'a appelé hier pour me demander mon code secret. Ne donnez rien !"),
+    ("Professeur Kofi", "Professeur Kofi, grand voyant médium, résout tous vos problèmes de couple et de travail."),
+    ("Jean", "Gagnez de l'argent facilement depuis chez vous, contactez-moi en privé"),
+    ("promo2026", "Buy cheap viagra online"),
 ]
 
 
@@ -34,13 +34,16 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         redis_server = RedisServer(Path(tmp), port=free_port(), persistent=False).start()
         try:
-            app = create_app({"redis_url": redis_server.url, "embedded_redis": False, "data_dir": Path(tmp),
-                              "approve_below": 0.0, "reject_at": 1.0})
+            app = create_app({"redis_url": redis_server.url, "embedded_redis": False, "data_dir": Path(tmp)})
             client = app.test_client()
+            redis = app.extensions["moderation"].redis
+            site = {"Authorization": f"Bearer {tokens.create(redis, 'journal', 'site')}"}  # as the website posts
             for i, (name, text) in enumerate(SAMPLES):
-                client.post("/v1/comments", json={"name": name, "email": f"lecteur{i}@exemple.sn", "text": text,
-                                                  "article_url": "https://journal.example.sn/economie/riz"})
-            token = tokens.create(app.extensions["moderation"].redis, "awa", "moderator")
+                answer = client.post("/v1/comments", headers=site, json={
+                    "name": name, "email": f"lecteur{i}@exemple.sn", "ip": f"196.207.10.{i + 1}", "text": text,
+                    "article_url": "https://journal.example.sn/economie/riz"}).get_json()
+                assert answer["status"] == "pending", (text, answer)  # the samples must be what a moderator sees
+            token = tokens.create(redis, "awa", "moderator")
             port = free_port()
             server = make_server("127.0.0.1", port, app, threaded=True)
             threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 
@@ -185,3 +186,40 @@ def test_usable_on_a_phone_sized_screen(browser, live_server, token, redis_clien
     page.screenshot(path=tmp_path / "phone.png")
     assert (tmp_path / "phone.png").read_bytes()[:4] == b"\x89PNG"
     context.close()
+
+
+@pytest.mark.parametrize("how", ["click", "tab"])
+def test_keys_act_on_the_card_clicked_or_tabbed_to_never_on_another(page, live_server, token, redis_client, how):
+    for score in (0.5, 0.45, 0.4):
+        make_comment(redis_client, score)
+    sign_in(page, live_server, token)
+    cards = page.locator(".comment")
+    expect(cards).to_have_count(3)
+    ids = [cards.nth(i).get_attribute("data-id") for i in range(3)]
+    if how == "click":
+        cards.nth(1).locator(".text").click()
+    else:
+        cards.nth(1).locator(".select").focus()  # what Tab onto its checkbox does
+    expect(cards.nth(1)).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("r")
+    expect(cards.nth(1).locator(".state")).to_have_text("rejected")
+    assert [status_of(redis_client, i) for i in ids] == ["pending", "rejected", "pending"]
+
+
+def test_cards_leased_to_others_are_skipped_and_a_key_on_one_says_why(page, live_server, token, redis_client):
+    for score in (0.5, 0.45, 0.4):
+        make_comment(redis_client, score)
+    ReviewQueue(redis_client).claim("binta", 1)  # the most useful one, first in the list
+    sign_in(page, live_server, token)
+    cards = page.locator(".comment")
+    expect(cards.nth(0)).to_have_class(re.compile(r"\blocked\b"))
+    expect(cards.nth(1)).to_have_class(re.compile(r"\bcurrent\b"))  # the first card free to review
+    page.keyboard.press("k")
+    expect(cards.nth(1)).to_have_class(re.compile(r"\bcurrent\b"))  # k does not land on binta's card
+    page.keyboard.press("j")
+    expect(cards.nth(2)).to_have_class(re.compile(r"\bcurrent\b"))
+    locked_id = cards.nth(0).get_attribute("data-id")
+    cards.nth(0).locator(".text").click()
+    page.keyboard.press("a")
+    expect(page.locator("#flash")).to_have_text("Another moderator is reviewing this comment; j and k skip it.")
+    assert status_of(redis_client, locked_id) == "pending"

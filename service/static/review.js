@@ -14,13 +14,31 @@
     flash.className = "flash " + (kind || "info");
   }
 
+  // The current card is the one keys act on. It is set in one place, select(), whether the card was reached
+  // with j/k, clicked, tapped or tabbed into, so a key never acts on another card than the one shown as current.
+  function select(el) {
+    const list = items();
+    const index = list.indexOf(el);
+    if (index < 0) return;
+    current = index;
+    list.forEach((item, i) => item.classList.toggle("current", i === current));
+  }
+
   function focusItem(index) {
     const list = items();
     if (!list.length) return;
-    current = Math.max(0, Math.min(index, list.length - 1));
-    list.forEach((el, i) => el.classList.toggle("current", i === current));
-    list[current].focus({ preventScroll: true });
-    list[current].scrollIntoView({ block: "nearest" });
+    const el = list[Math.max(0, Math.min(index, list.length - 1))];
+    select(el);
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "nearest" });
+  }
+
+  // j/k move to the next card another moderator is not reviewing (or stay where they are at the end).
+  function step(direction) {
+    const list = items();
+    for (let i = current + direction; i >= 0 && i < list.length; i += direction) {
+      if (!list[i].classList.contains("locked")) { focusItem(i); return; }
+    }
   }
 
   async function call(url, body) {
@@ -46,14 +64,18 @@
   }
 
   async function decide(el, decision) {
-    if (!el || el.classList.contains("done") || el.classList.contains("locked")) return;
+    if (!el || el.classList.contains("done")) return;
+    if (el.classList.contains("locked")) {
+      say("Another moderator is reviewing this comment; j and k skip it.", "error");
+      return;
+    }
     if (tab === "rejected" && decision !== "approve") return;
     if (tab === "approved" && decision !== "reject") return;
     try {
       const record = await call(decisionUrl(el.dataset.id), { decision: decision });
       markDone(el, record.status);
       say((decision === "approve" ? "Approved " : "Rejected ") + "comment by " + record.comment.name, "info");
-      focusItem(items().indexOf(el) + 1);
+      step(1);
     } catch (error) {
       say(error.message, "error");
     }
@@ -94,6 +116,16 @@
     help.hidden = show === undefined ? !help.hidden : !show;
   }
 
+  document.addEventListener("focusin", (event) => {
+    const el = event.target.closest(".comment");
+    if (el) select(el);
+  });
+
+  document.addEventListener("click", (event) => {
+    const card = event.target.closest(".comment");
+    if (card && !event.target.closest("a, button, input")) card.focus({ preventScroll: true });
+  });
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button) return;
@@ -112,8 +144,8 @@
     if (event.target.matches("input[type=text], input[type=password], textarea")) return;
     const el = items()[current];
     switch (event.key) {
-      case "j": focusItem(current + 1); break;
-      case "k": focusItem(current - 1); break;
+      case "j": step(1); break;
+      case "k": step(-1); break;
       case "a": decide(el, "approve"); break;
       case "r": decide(el, "reject"); break;
       case "x": if (el) { const box = el.querySelector(".select"); if (!box.disabled) box.checked = !box.checked; } break;
@@ -125,6 +157,7 @@
     event.preventDefault();
   });
 
-  focusItem(0);
+  const first = items().findIndex((el) => !el.classList.contains("locked"));
+  focusItem(first < 0 ? 0 : first);
   document.body.dataset.ready = "1";  // lets tests and scripts wait until the shortcuts work
 })();
