@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 
 from .config import Settings
+from .moderation import intake
+from .moderation.accounts import Accounts
+from .moderation.administration import Administration
 from .moderation.guard import Guard
 from .moderation.registry import ModelManager
+from .moderation.reviewing import Reviewing
+from .storage.client import ping
 from .storage.queue import ReviewQueue
 
 
 @dataclass
 class Runtime:
-    """Settings, the Redis client, the models in force, the submission schema, the review queue, the abuse guard."""
+    """Settings, the models in force, the submission schema, the abuse guard, and the use cases views call.
+
+    Views call the use cases (`accounts`, `reviewing`, `administration`, `submit`, `check_storage`); the
+    Redis client and the queue are for those and for the background work, never for a view.
+    """
 
     settings: Settings
     redis: redis.Redis
@@ -22,3 +31,20 @@ class Runtime:
     submission_fields: tuple
     queue: ReviewQueue
     guard: Guard
+    accounts: Accounts = field(init=False)
+    reviewing: Reviewing = field(init=False)
+    administration: Administration = field(init=False)
+
+    def __post_init__(self):
+        self.accounts = Accounts(self.redis)
+        self.reviewing = Reviewing(self.redis, self.queue)
+        self.administration = Administration(self.redis, self.settings.models_root)
+
+    def submit(self, submission: dict, *, ip: str | None, site: str | None) -> dict:
+        """Admit, score, decide and store a validated submission with the models in force; return the record."""
+        return intake.submit(self.redis, self.guard, self.models.state, submission, ip=ip, site=site,
+                             keep_rejected_ms=self.settings.keep_rejected_days * 86_400_000)
+
+    def check_storage(self) -> None:
+        """Raise StorageUnavailableError unless Redis answers."""
+        ping(self.redis)

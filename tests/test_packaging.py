@@ -81,3 +81,12 @@ def test_every_documented_command_exists_and_starts():
                                     capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, (package, words, result.stderr)
         assert result.stdout.startswith("usage: python -m ")
+
+
+def test_no_view_holds_a_redis_client_or_the_queue():
+    used = []
+    for path in (PROJECT_ROOT / "service" / "api").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ("redis", "queue"):
+                used.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert used == []

@@ -8,11 +8,7 @@ import re
 from flask import Blueprint, Response, g, request, stream_with_context
 
 from ..errors import ConflictError, ModelError, NotFoundError, ValidationError
-from ..moderation import promotion
 from ..moderation.rules import LIST_NAMES
-from ..moderation.shadow import shadow_report
-from ..storage import keys, model_registry, tokens, webhooks
-from ..storage import labels as labels_store
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
@@ -29,14 +25,14 @@ bp = Blueprint("admin", __name__)
 @require("admin")
 def list_tokens():
     """List who has a token, with role and creation time (never the token)."""
-    return {"tokens": tokens.list_all(runtime().redis)}
+    return {"tokens": runtime().accounts.list_tokens()}
 
 
 @bp.delete("/v1/admin/tokens/<name>")
 @require("admin")
 def revoke_token(name: str):
     """Revoke a person's token at once, on every instance."""
-    tokens.revoke(runtime().redis, name)
+    runtime().accounts.revoke(name)
     return "", 204
 
 
@@ -60,39 +56,36 @@ def _registry_call(action):
 
 def _with_version_from_body(action):
     """Run a registry action on the models-root directory the body names; 409 if the model is refused."""
-    rt = runtime()
     version = _version_from_body()
-    root = rt.settings.models_root
-    return _registry_call(lambda: action(rt.redis, root / version, g.user["name"], root))
+    return _registry_call(lambda: action(version, g.user["name"]))
 
 
 @bp.post("/v1/admin/model")
 @require("admin")
 def promote_model():
     """Verify a model of the models root and make it active on every instance."""
-    return _with_version_from_body(promotion.promote)
+    return _with_version_from_body(runtime().administration.promote)
 
 
 @bp.post("/v1/admin/model/rollback")
 @require("admin")
 def rollback_model():
     """Make the previously active model active again."""
-    rt = runtime()
-    return _registry_call(lambda: promotion.rollback(rt.redis, g.user["name"]))
+    return _registry_call(lambda: runtime().administration.rollback(g.user["name"]))
 
 
 @bp.put("/v1/admin/shadow")
 @require("admin")
 def set_shadow():
     """Have every instance also score with a candidate model, without affecting decisions."""
-    return _with_version_from_body(promotion.set_shadow)
+    return _with_version_from_body(runtime().administration.set_shadow)
 
 
 @bp.delete("/v1/admin/shadow")
 @require("admin")
 def clear_shadow():
     """Stop shadow scoring."""
-    promotion.clear_shadow(runtime().redis)
+    runtime().administration.clear_shadow()
     return "", 204
 
 
@@ -100,20 +93,18 @@ def clear_shadow():
 @require("admin")
 def shadow():
     """The shadow report of a version (default: the current shadow model)."""
-    rt = runtime()
-    version = request.args.get("version") or model_registry.shadow_version(rt.redis)
-    if not version:
+    report = runtime().administration.shadow_report(request.args.get("version"))
+    if report is None:
         raise NotFoundError("No shadow model is set; pass ?version= to see an earlier one.")
-    return shadow_report(rt.redis, version)
+    return report
 
 
 @bp.get("/v1/labels")
 @require("admin")
 def labels():
     """Stream the moderators' decisions as JSONL, one label per line, oldest first."""
-    since = since_param(request.args.get("since"))
-    client = runtime().redis
-    return Response(stream_with_context(labels_store.export_lines(client, since)), mimetype="application/x-ndjson")
+    lines = runtime().administration.export_labels(since_param(request.args.get("since")))
+    return Response(stream_with_context(lines), mimetype="application/x-ndjson")
 
 
 @bp.post("/v1/admin/webhooks")
@@ -121,26 +112,22 @@ def labels():
 def add_webhook():
     """Register an endpoint; the answer holds its signing secret, shown this once."""
     url = validate_submission(read_json_object(), WEBHOOK_FIELDS)["url"]
-    endpoint, secret = webhooks.add_endpoint(runtime().redis, url)
-    return {**webhooks.public(endpoint), "secret": secret}, 201
+    endpoint, secret = runtime().administration.add_webhook(url)
+    return {**endpoint, "secret": secret}, 201
 
 
 @bp.get("/v1/admin/webhooks")
 @require("admin")
 def list_webhooks():
     """Endpoints (without secrets), deliveries waiting, and the latest delivery attempts."""
-    client = runtime().redis
-    return {"endpoints": [webhooks.public(e) for e in webhooks.endpoints(client)],
-            "pending_deliveries": client.zcard(keys.webhook_deliveries()),
-            "given_up": client.llen(keys.webhook_dead()),
-            "log": webhooks.delivery_log(client, 50)}
+    return runtime().administration.webhooks()
 
 
 @bp.delete("/v1/admin/webhooks/<endpoint_id>")
 @require("admin")
 def remove_webhook(endpoint_id: str):
     """Stop sending events to an endpoint."""
-    webhooks.remove_endpoint(runtime().redis, endpoint_id)
+    runtime().administration.remove_webhook(endpoint_id)
     return "", 204
 
 
@@ -148,8 +135,8 @@ def remove_webhook(endpoint_id: str):
 @require("admin")
 def rotate_webhook_secret(endpoint_id: str):
     """Add a secret (deliveries are signed with every secret until the old one is removed); shown this once."""
-    endpoint, secret = webhooks.add_secret(runtime().redis, endpoint_id)
-    return {**webhooks.public(endpoint), "secret": secret}, 201
+    endpoint, secret = runtime().administration.add_webhook_secret(endpoint_id)
+    return {**endpoint, "secret": secret}, 201
 
 
 @bp.delete("/v1/admin/webhooks/<endpoint_id>/secrets/<secret_id>")
@@ -157,10 +144,9 @@ def rotate_webhook_secret(endpoint_id: str):
 def remove_webhook_secret(endpoint_id: str, secret_id: str):
     """Finish a rotation by removing the old secret."""
     try:
-        endpoint = webhooks.remove_secret(runtime().redis, endpoint_id, secret_id)
+        return runtime().administration.remove_webhook_secret(endpoint_id, secret_id)
     except ValueError as exc:
         raise ConflictError(f"Cannot remove the last secret: {exc}.") from exc
-    return webhooks.public(endpoint)
 
 
 MAX_LIST_ENTRIES = 10_000

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import functools
 import hmac
-import secrets
 
 from flask import g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from ..errors import AuthenticationError, PermissionDeniedError
-from ..storage import keys, sessions, tokens
 from . import runtime
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "X-CSRF-Token"
 ROLE_RANK = {"site": 0, "moderator": 1, "admin": 2}
-
-
-def shared_secret_key(client) -> str:
-    """Return the session-signing key every instance shares, creating it in Redis on first use."""
-    client.set(keys.secret_key(), secrets.token_urlsafe(48), nx=True)
-    return client.get(keys.secret_key())
 
 
 class SharedKeySessionInterface(SecureCookieSessionInterface):
@@ -36,7 +28,7 @@ class SharedKeySessionInterface(SecureCookieSessionInterface):
 
     def get_signing_serializer(self, app):
         if not app.secret_key:
-            app.secret_key = self.secret_key or shared_secret_key(runtime().redis)
+            app.secret_key = self.secret_key or runtime().accounts.signing_key()
         return super().get_signing_serializer(app)
 
     def open_session(self, app, request):
@@ -49,7 +41,7 @@ def _bearer_user() -> dict:
     scheme, _, token = request.headers["Authorization"].partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("Send the token as 'Authorization: Bearer TOKEN'.")
-    user = tokens.verify(runtime().redis, token.strip())
+    user = runtime().accounts.verify(token.strip())
     if user is None:
         raise AuthenticationError("The token is not valid or has been revoked.")
     return user
@@ -60,7 +52,7 @@ def session_user() -> dict | None:
     user = session.get("user")
     if not user:
         return None
-    if not sessions.is_open(runtime().redis, session.get("sid", ""), user["token_id"]):
+    if not runtime().accounts.session_is_open(session.get("sid", ""), user["token_id"]):
         session.clear()
         return None
     if request.method not in SAFE_METHODS:

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request, url_for
 
-from ..errors import AuthenticationError, NotFoundError, ValidationError
-from ..moderation import intake
-from ..storage import comments
-from ..storage.keys import STATUSES
+from ..errors import AuthenticationError, ValidationError
+from ..moderation.reviewing import STATUSES, is_comment_id
 from . import runtime
 from .auth import ROLE_RANK, optional_user, require
 from .bodies import read_fields, read_json_object
 from .clientip import commenter_ip
 from .params import MAX_PAGE, int_param, parse_decision, since_param
 from .schemas import validate_submission
-from .views import moderator_view, public_view, raise_for
+from .views import moderator_view, public_view
 
 bp = Blueprint("comments", __name__)
-
-
-def load_or_404(comment_id: str) -> dict:
-    """Return a stored comment or raise a 404 problem."""
-    record = comments.load(runtime().redis, comment_id) if comments.is_comment_id(comment_id) else None
-    if record is None:
-        raise NotFoundError(f"There is no comment with id {comment_id!r}.")
-    return record
 
 
 @bp.post("/v1/comments")
@@ -38,9 +28,7 @@ def submit_comment():
     ip = commenter_ip(submission.pop("ip", None), rt.settings.trusted_proxies, site_authenticated=site is not None)
     if ip:
         submission["ip"] = ip
-    record = intake.submit(rt.redis, rt.guard, rt.models.state, submission, ip=ip,
-                           site=site["name"] if site else None,
-                           keep_rejected_ms=rt.settings.keep_rejected_days * 86_400_000)
+    record = rt.submit(submission, ip=ip, site=site["name"] if site else None)
     g.log_fields = {"comment_id": record["id"], "decision": record["status"], "score": record["score"],
                     "model_version": record["model_version"], "reasons": [r["code"] for r in record["reasons"]]}
     body = {k: record[k] for k in ("id", "status", "score", "model_version", "reasons")}
@@ -51,7 +39,7 @@ def submit_comment():
 def get_comment(comment_id: str):
     """Return a comment's status, decision and history; moderators also see personal data."""
     user = optional_user()
-    record = load_or_404(comment_id)
+    record = runtime().reviewing.load(comment_id)
     return moderator_view(record) if user and ROLE_RANK[user["role"]] >= ROLE_RANK["moderator"] else public_view(record)
 
 
@@ -63,10 +51,10 @@ def list_comments():
     if status not in STATUSES:
         raise ValidationError([{"field": "status", "message": f"must be one of {', '.join(STATUSES)}"}])
     cursor = request.args.get("cursor") or None
-    if cursor is not None and not comments.is_comment_id(cursor):
+    if cursor is not None and not is_comment_id(cursor):
         raise ValidationError([{"field": "cursor", "message": "is not a cursor this service returned"}])
-    records, next_cursor = comments.page_by_status(
-        runtime().redis, status, after_id=cursor, since_ms=since_param(request.args.get("since")),
+    records, next_cursor = runtime().reviewing.by_status(
+        status, after_id=cursor, since_ms=since_param(request.args.get("since")),
         article_url=request.args.get("article") or None,
         limit=int_param(request.args.get("limit"), "limit", 20, 1, MAX_PAGE))
     return {"items": [moderator_view(r) for r in records], "next_cursor": next_cursor}
@@ -77,8 +65,8 @@ def list_comments():
 def override(comment_id: str):
     """Change an automatic or earlier decision: rejected to approved or the reverse."""
     status, note = parse_decision(read_json_object())
-    load_or_404(comment_id)
-    rt = runtime()
-    raise_for(rt.queue.decide(comment_id, g.user["name"], status, note, mode="override"), comment_id)
+    reviewing = runtime().reviewing
+    reviewing.load(comment_id)  # 404 before anything else
+    record = reviewing.decide(comment_id, g.user["name"], status, note, override=True)
     g.log_fields = {"comment_id": comment_id, "decision": status, "override": True}
-    return moderator_view(comments.load(rt.redis, comment_id))
+    return moderator_view(record)

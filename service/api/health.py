@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..errors import NotReadyError, StorageUnavailableError
-from ..storage.client import ping
 from . import runtime
 
 bp = Blueprint("health", __name__)
@@ -22,7 +21,7 @@ def readyz():
     """Answer 200 when Redis answers and a model is loaded, else 503 with Retry-After."""
     rt = runtime()
     try:
-        ping(rt.redis)
+        rt.check_storage()
     except StorageUnavailableError as exc:
         raise NotReadyError(f"Not ready: {exc.detail}") from exc
     return {"status": "ready", "model_version": rt.models.state.active.version}

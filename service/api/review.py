@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from ..errors import ValidationError
-from ..storage.comments import load, load_many
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
 from .params import MAX_BULK, MAX_PAGE, int_param, parse_decision
-from .views import moderator_view, raise_for
+from .views import moderator_view
 
 bp = Blueprint("review", __name__)
 
@@ -23,12 +22,12 @@ def queue():
     if order not in ("priority", "oldest"):
         raise ValidationError([{"field": "order", "message": "must be 'priority' or 'oldest'"}])
     limit = int_param(request.args.get("limit"), "limit", 20, 1, MAX_PAGE)
-    rt = runtime()
+    reviewing = runtime().reviewing
     try:
-        records, next_cursor = rt.queue.page(order=order, cursor=request.args.get("cursor"), limit=limit)
+        records, next_cursor = reviewing.queue_page(order=order, cursor=request.args.get("cursor"), limit=limit)
     except ValueError:
         raise ValidationError([{"field": "cursor", "message": "is not a cursor this service returned"}]) from None
-    return {"items": [moderator_view(r) for r in records], "next_cursor": next_cursor, "counts": rt.queue.counts()}
+    return {"items": [moderator_view(r) for r in records], "next_cursor": next_cursor, "counts": reviewing.counts()}
 
 
 @bp.post("/v1/review/claim")
@@ -38,7 +37,7 @@ def claim():
     body = read_json_object()
     limit = int_param(body.get("limit") if isinstance(body, dict) else None, "limit", 10, 1, MAX_PAGE)
     rt = runtime()
-    records = load_many(rt.redis, rt.queue.claim(g.user["name"], limit), with_history=True)
+    records = rt.reviewing.claim(g.user["name"], limit)
     return {"claimed": [moderator_view(r) for r in records], "lease_seconds": rt.settings.lease_seconds}
 
 
@@ -47,10 +46,9 @@ def claim():
 def decide(comment_id: str):
     """Approve or reject a pending comment the caller holds (or that nobody holds)."""
     status, note = parse_decision(read_json_object())
-    rt = runtime()
-    raise_for(rt.queue.decide(comment_id, g.user["name"], status, note), comment_id)
+    record = runtime().reviewing.decide(comment_id, g.user["name"], status, note)
     g.log_fields = {"comment_id": comment_id, "decision": status}
-    return moderator_view(load(rt.redis, comment_id))
+    return moderator_view(record)
 
 
 @bp.post("/v1/review/decisions")
@@ -68,7 +66,7 @@ def decide_many():
         if not isinstance(comment_id, str) or not comment_id:
             raise ValidationError([{"field": f"decisions[{i}].id", "message": "must be a comment id"}])
         parsed.append((comment_id, status, note))
-    outcomes = runtime().queue.decide_many(parsed, g.user["name"])
+    outcomes = runtime().reviewing.decide_many(parsed, g.user["name"])
     results = []
     for (comment_id, status, _), outcome in zip(parsed, outcomes, strict=True):
         row = {"id": comment_id, "ok": outcome.ok}
@@ -85,6 +83,4 @@ def decide_many():
 @require("moderator")
 def release(comment_id: str):
     """Give a leased comment back to the queue."""
-    rt = runtime()
-    raise_for(rt.queue.release(comment_id, g.user["name"]), comment_id)
-    return moderator_view(load(rt.redis, comment_id))
+    return moderator_view(runtime().reviewing.release(comment_id, g.user["name"]))

@@ -1,9 +1,6 @@
-"""What each audience sees of a stored comment, and how queue outcomes become HTTP errors."""
+"""What each audience sees of a stored comment."""
 
 from __future__ import annotations
-
-from ..errors import ConflictError, NotFoundError
-from ..storage.queue import Outcome
 
 # Personal data is shown to moderators only.
 PRIVATE_FIELDS = ("email", "ip", "user_agent")
@@ -57,18 +54,3 @@ def moderator_view(record: dict) -> dict:
     view["lease"] = ({"holder": record["lease_holder"], "expires_at": record["lease_expires_at"]}
                      if record.get("lease_holder") else None)
     return view
-
-
-def raise_for(outcome: Outcome, comment_id: str) -> None:
-    """Turn a failed queue outcome into the matching 404 or 409 problem."""
-    if outcome.ok:
-        return
-    if outcome.code == "not_found":
-        raise NotFoundError(f"There is no comment with id {comment_id!r}.")
-    messages = {
-        "not_pending": f"Comment {comment_id} is already {outcome.detail}; it is not in the review queue.",
-        "leased": f"Comment {comment_id} is leased to {outcome.detail}.",
-        "same_status": f"Comment {comment_id} is already {outcome.detail}.",
-        "not_leased": f"Comment {comment_id} is not leased to anyone.",
-    }
-    raise ConflictError(messages[outcome.code], reason=outcome.code)

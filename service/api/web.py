@@ -7,8 +7,6 @@ import secrets
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from ..storage import sessions, tokens
-from ..storage.comments import page_by_status
 from . import runtime
 from .auth import session_user
 from .highlight import highlight
@@ -45,13 +43,13 @@ def review():
         return render_template("login.html", csrf_token=csrf_token(), error=session.pop("login_error", None))
     tab = request.args.get("tab", "queue")
     tab = tab if tab in TABS else "queue"
-    rt = runtime()
+    reviewing = runtime().reviewing
     if tab == "queue":
-        records, _ = rt.queue.page(order="priority", limit=PAGE_SIZE)
+        records, _ = reviewing.queue_page(order="priority", cursor=None, limit=PAGE_SIZE)
     else:
-        records, _ = page_by_status(rt.redis, tab, limit=PAGE_SIZE)
+        records, _ = reviewing.by_status(tab, limit=PAGE_SIZE)
     return render_template("review.html", tab=tab, user=user, items=[moderator_view(r) for r in records],
-                           counts=rt.queue.counts(), csrf_token=csrf_token())
+                           counts=reviewing.counts(), csrf_token=csrf_token())
 
 
 @bp.post("/review/login")
@@ -60,13 +58,13 @@ def login():
     if not _form_csrf_ok():
         session["login_error"] = "The form expired; please sign in again."
         return redirect(url_for("web.review"), 303)
-    user = tokens.verify(runtime().redis, request.form.get("token", "").strip())
+    user = runtime().accounts.verify(request.form.get("token", "").strip())
     if user is None or user["role"] == "site":
         session["login_error"] = "This token is not valid."
         return redirect(url_for("web.review"), 303)
     session.clear()
     session["user"] = user
-    session["sid"] = sessions.open_session(runtime().redis, user["token_id"])
+    session["sid"] = runtime().accounts.open_session(user["token_id"])
     session["csrf"] = secrets.token_urlsafe(32)
     return redirect(url_for("web.review"), 303)
 
@@ -76,6 +74,6 @@ def logout():
     """Close the session, on the server too: a copy of the cookie signs nobody in afterwards."""
     if _form_csrf_ok():
         if session.get("sid"):
-            sessions.close_session(runtime().redis, session["sid"])
+            runtime().accounts.close_session(session["sid"])
         session.clear()
     return redirect(url_for("web.review"), 303)
