@@ -57,9 +57,9 @@ def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: 
     return model.scorer.score(submission["text"], explain=0, normalized=bare).probability
 
 
-def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score, hits=()) -> Assessment:
+def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score, language: str,
+          hits=()) -> Assessment:
     """Decide a scored submission's status within the bounds the rule hits set."""
-    language = language_of(submission["text"], submission.get("lang"))
     decision = decide(score, thresholds, language=language, known_languages=model.known_languages,
                       without_links=score_without_links(model, thresholds, submission, score, language))
     status, reasons = combine(decision.status, decision.reasons, list(hits))
@@ -72,27 +72,29 @@ def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=()
     if normalized is None:
         normalized = normalized_text(submission, thresholds)
     score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-    return judge(model, thresholds, submission, score, hits)
+    return judge(model, thresholds, submission, score, language_of(submission["text"], submission.get("lang")), hits)
 
 
 @dataclass(frozen=True)
 class Scores:
-    """What the active model, and the shadow model if any, make of one text."""
+    """What the active model, and the shadow model if any, make of one text, and its language (found once)."""
 
     active: Score
     shadow: Score | None
+    language: str
 
 
 def score_all(state: ModelState, submission: dict, normalized: str) -> Scores:
     """Score a submission with the active model and the shadow model."""
     def score(model):
         return model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-    return Scores(score(state.active), score(state.shadow) if state.shadow is not None else None)
+    return Scores(score(state.active), score(state.shadow) if state.shadow is not None else None,
+                  language_of(submission["text"], submission.get("lang")))
 
 
 def new_record(state: ModelState, submission: dict, scores: Scores, hits) -> tuple[dict, dict, dict | None]:
     """Build a new comment's record, its first history event and the shadow verdict (or None)."""
-    result = judge(state.active, state.thresholds, submission, scores.active, hits)
+    result = judge(state.active, state.thresholds, submission, scores.active, scores.language, hits)
     now = iso()
     record = {
         "id": comments.new_comment_id(),
@@ -109,7 +111,7 @@ def new_record(state: ModelState, submission: dict, scores: Scores, hits) -> tup
     }
     shadow = None
     if scores.shadow is not None:
-        verdict = judge(state.shadow, state.shadow_thresholds, submission, scores.shadow, hits)
+        verdict = judge(state.shadow, state.shadow_thresholds, submission, scores.shadow, scores.language, hits)
         shadow = {"version": state.shadow.version, "score": round(verdict.score.probability, 6),
                   "status": verdict.decision.status, "active_score": record["score"], "active_status": record["status"]}
         record["shadow"] = {k: shadow[k] for k in ("version", "score", "status")}
