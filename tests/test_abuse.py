@@ -326,9 +326,14 @@ def test_email_list_entries_match_addresses_and_domains(entries, email, fires):
 @pytest.mark.parametrize(("entries", "ip", "fires"), [
     (["203.0.113.0/24"], "203.0.113.77", True), (["203.0.113.0/24"], "203.0.114.1", False),
     (["2001:db8::/32"], "2001:db8::1", True), (["196.1.1.1"], "196.1.1.1", True), ([], "196.1.1.1", False),
+    (["203.0.113.5/24"], "203.0.113.77", True),  # an entry with host bits still means its network
 ])
 def test_ip_list_entries_match_addresses_and_networks(entries, ip, fires):
     assert (ip_hit(ip, entries) is not None) is fires
+
+
+def test_a_network_given_with_host_bits_is_stored_as_its_network(client, admin_client):
+    assert admin_client("block_ips", ["203.0.113.5/24"])["entries"] == ["203.0.113.0/24"]
 
 
 def test_blocked_emails_urls_and_ips_reject(client, admin_client):

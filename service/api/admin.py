@@ -164,7 +164,7 @@ def _clean_entries(name: str, entries) -> list[str]:
         entry = entry.strip()
         if name.endswith("_ips"):
             try:
-                entry = str(ipaddress.ip_network(entry, strict=True))
+                entry = str(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 errors.append({"field": f"entries[{i}]", "message": "must be an IP address or network such as 203.0.113.0/24"})
                 continue

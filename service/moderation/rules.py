@@ -130,7 +130,7 @@ def ip_hit(ip: str | None, entries) -> str | None:
     address = ipaddress.ip_address(ip)
     for entry in entries:
         try:
-            if address in ipaddress.ip_network(entry, strict=True):
+            if address in ipaddress.ip_network(entry, strict=False):
                 return entry
         except ValueError:
             continue
