@@ -21,7 +21,7 @@ def gunicorn_command(settings: Settings) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{settings.port}",
-        # gthread with a deadline for reading each request (service/worker.py).
+        # gthread that gives a thread only to a request that has arrived (service/worker.py).
         "--worker-class", "service.worker.Worker",
         "--workers", str(settings.workers),
         "--threads", str(settings.threads),

@@ -44,8 +44,7 @@ def request_complete(data: bytes) -> bool:
     if not separator:
         return False
     if _CHUNKED_RE.search(head):
-        return body.startswith(b"0\r\n") and body.endswith(b"\r\n\r\n") or b"\r\n0\r\n" in body and \
-            body.endswith(b"\r\n\r\n")
+        return body.endswith(b"\r\n\r\n") and (body.startswith(b"0\r\n") or b"\r\n0\r\n" in body)
     match = _CONTENT_LENGTH_RE.search(head)
     return len(body) >= int(match.group(1)) if match else True
 

@@ -182,6 +182,7 @@ def test_unsupported_content_type_gets_415(client, content_type):
     (b'{"name": "A", "email": "a@b.sn", "text": "\\ud800"}', "/text"),
     (b'{"name": "A", "email": "a@b.sn", "text": "ok", "extra": {"x": ["\\udfff"]}}', "/extra/x/0"),
     (b'{"\\ud800": 1}', "/\ud800"),
+    (b'{"name": "A", "email": "a@b.sn", "text": "ok", "a/b~c": "\\udfff"}', "/a~1b~0c"),
 ])
 def test_a_lone_surrogate_anywhere_in_json_gets_400_naming_where(client, data, pointer):
     response = client.post("/v1/comments", data=data, content_type="application/json")
@@ -189,6 +190,7 @@ def test_a_lone_surrogate_anywhere_in_json_gets_400_naming_where(client, data, p
     body = response.get_json()
     assert body["type"] == "/problems/malformed-body"
     assert "unpaired surrogate" in body["detail"]
+    assert body["pointer"] == pointer
 
 
 def test_oversized_body_gets_413(client):

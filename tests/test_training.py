@@ -233,3 +233,26 @@ def test_train_command_reports_bad_data_without_a_traceback(tmp_path, capsys):
     bad.write_text("nothing to see\n")
     assert main(["train", "--data", str(bad), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {bad}: unrecognised format")
+
+
+def test_report_holds_each_source_and_each_kind_out_of_training(tmp_path, uci_data):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "metadata.json").write_text(json.dumps(
+        {"version": "v-test", "params": {"C": 10.0}, "thresholds": {"approve_below": 0.1, "reject_at": 0.9}}))
+    out = tmp_path / "report"
+    assert main(["evaluate", "--model", str(model_dir), "--data", str(uci_data / "Youtube01-Psy.csv"),
+                 str(FRENCH_CORPUS), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    rows = {r["held_out"]: r for r in report["cross_source"]}
+    assert set(rows) == {"youtube", "csv:fr_news_comments"}
+    assert rows["csv:fr_news_comments"]["trained_on"] == ["youtube"]
+    # Trained on English only, French is a language the model does not know: the service would hold all of it.
+    assert rows["csv:fr_news_comments"]["policy"]["automated_share"] < 0.2
+    assert 0.5 < rows["csv:fr_news_comments"]["roc_auc"] <= 1
+    kinds = report["unseen_kinds"]
+    assert len(kinds) == 34 and "spam:marabout" in kinds and "ham:opinion" in kinds
+    for kind, policy in kinds.items():
+        assert policy["approved_share"] + policy["review_share"] + policy["rejected_share"] == pytest.approx(1, abs=2e-4)
+        assert policy["spam_auto_approved_share"] is None if kind.startswith("ham") else policy["ham_auto_rejected_share"] is None
+    assert "## Kinds never seen" in (out / "report.md").read_text()

@@ -42,7 +42,7 @@ def _invalid_string_at(value, pointer: str = "") -> str | None:
         return None if _is_valid_unicode(value) else pointer
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in children:
-        here = f"{pointer}/{key}"
+        here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"  # RFC 6901
         if isinstance(key, str) and not _is_valid_unicode(key):
             return here
         if (found := _invalid_string_at(child, here)) is not None:
