@@ -16,20 +16,20 @@ from .api import (
     model_info,
     openapi,
     problems,
+    prometheus,
     requestlog,
     review,
     score,
     security,
     web,
 )
-from .api import metrics as metrics_api
 from .api.schemas import submission_fields
 from .background import Background
 from .config import Settings
 from .metrics import LiveCollector, Metrics
 from .moderation import intake
 from .moderation.guard import Guard
-from .moderation.registry import ModelManager
+from .moderation.model_manager import ModelManager
 from .runtime import Runtime
 from .storage.client import connect
 from .storage.queue import ReviewQueue
@@ -94,8 +94,8 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.extensions["moderation.metrics"] = Metrics()
     app.extensions["moderation.live_metrics"] = LiveCollector(app.extensions["moderation"])
-    metrics_api.register(app)
-    app.register_blueprint(metrics_api.bp)
+    prometheus.register(app)
+    app.register_blueprint(prometheus.bp)
     background = Background(app.extensions["moderation"], app.extensions["moderation.metrics"])
     app.extensions["moderation.background"] = background
     app.before_request(background.ensure_started)

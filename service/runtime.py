@@ -11,7 +11,7 @@ from .moderation import intake
 from .moderation.accounts import Accounts
 from .moderation.administration import Administration
 from .moderation.guard import Guard
-from .moderation.registry import ModelManager
+from .moderation.model_manager import ModelManager
 from .moderation.reviewing import Reviewing
 from .storage.client import ping
 from .storage.queue import ReviewQueue
@@ -42,8 +42,8 @@ class Runtime:
 
     def submit(self, submission: dict, *, ip: str | None, site: str | None) -> dict:
         """Admit, score, decide and store a validated submission with the models in force; return the record."""
-        return intake.submit(self.redis, self.guard, self.models.state, submission, ip=ip, site=site,
-                             keep_rejected_ms=self.settings.keep_rejected_days * 86_400_000)
+        return intake.submit(self.guard, self.models.state, submission, ip=ip, site=site,
+                             expire_ms={"rejected": self.settings.keep_rejected_days * 86_400_000})
 
     def check_storage(self) -> None:
         """Raise StorageUnavailableError unless Redis answers."""

@@ -23,7 +23,7 @@ def make_comment(redis_client, score: float, status: str = "pending", *, ms: int
               "updated_at": "2026-01-01T00:00:00.000+00:00",
               "submission": {"name": "Lecteur", "email": "l@exemple.sn", "text": f"texte {score}",
                              "article_url": article}}
-    comments.save_new(redis_client, record, {"event": "created", "by": "system"})
+    comments.save_new(redis_client, record)
     return comment_id
 
 

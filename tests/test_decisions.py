@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service import create_app
-from service.moderation.policy import MIN_KNOWN_WORD_SHARE, Thresholds, decide
+from service.moderation.policy import MIN_KNOWN_WORD_SHARE, Thresholds, model_decision
 from service.moderation.scorer import Score
 
 LIMITS = Thresholds(approve_below=0.2, reject_at=0.8)
@@ -24,7 +24,7 @@ ENGLISH = {"word": 0.9}
     ],
 )
 def test_thresholds_split_approve_review_reject(probability, status, code):
-    decision = decide(Score(probability, 0.0, known_share=ENGLISH), LIMITS)
+    decision = model_decision(Score(probability, 0.0, known_share=ENGLISH), LIMITS)
     assert decision.status == status
     assert [r["code"] for r in decision.reasons] == [code]
 
@@ -35,25 +35,25 @@ UNFAMILIAR = {"word": MIN_KNOWN_WORD_SHARE - 0.01}
 @pytest.mark.parametrize(("probability", "first"), [(0.95, "model_score_high"), (0.5, "model_score_uncertain"),
                                                      (0.05, "model_score_low")])
 def test_unfamiliar_text_is_held_for_review_whatever_its_score(probability, first):
-    decision = decide(Score(probability, 0.0, known_share=UNFAMILIAR), LIMITS)
+    decision = model_decision(Score(probability, 0.0, known_share=UNFAMILIAR), LIMITS)
     assert decision.status == "pending"
     assert [r["code"] for r in decision.reasons] == [first, "unfamiliar_text"]
 
 
 def test_an_unseen_language_is_held_even_when_its_words_are_known():
-    decision = decide(Score(0.05, 0.0, known_share=ENGLISH), LIMITS, language="fr", known_languages=frozenset({"en"}))
+    decision = model_decision(Score(0.05, 0.0, known_share=ENGLISH), LIMITS, language="fr", known_languages=frozenset({"en"}))
     assert decision.status == "pending"
     assert [r["code"] for r in decision.reasons] == ["model_score_low", "unfamiliar_language"]
     assert decision.reasons[1]["language"] == "fr"
-    known = decide(Score(0.05, 0.0, known_share=ENGLISH), LIMITS, language="fr", known_languages=frozenset({"en", "fr"}))
+    known = model_decision(Score(0.05, 0.0, known_share=ENGLISH), LIMITS, language="fr", known_languages=frozenset({"en", "fr"}))
     assert known.status == "approved"
 
 
 def test_approve_unfamiliar_lets_low_scores_approve_but_never_reject():
     lenient = Thresholds(approve_below=0.2, reject_at=0.8, approve_unfamiliar=True)
-    low = decide(Score(0.05, 0.0, known_share=UNFAMILIAR), lenient)
+    low = model_decision(Score(0.05, 0.0, known_share=UNFAMILIAR), lenient)
     assert low.status == "approved" and [r["code"] for r in low.reasons] == ["model_score_low"]
-    assert decide(Score(0.95, 0.0, known_share=UNFAMILIAR), lenient).status == "pending"
+    assert model_decision(Score(0.95, 0.0, known_share=UNFAMILIAR), lenient).status == "pending"
 
 
 def test_threshold_settings_override_the_model(config, redis_client):

@@ -8,7 +8,7 @@ import pytest
 
 from model_training.features import TRUSTED_DOMAINS
 from service import create_app
-from service.moderation.policy import Thresholds, decide
+from service.moderation.policy import Thresholds, model_decision
 from service.moderation.scorer import Score
 
 DATA = Path(__file__).parent / "data"
@@ -66,22 +66,22 @@ def test_a_legitimate_comment_is_not_rejected_for_one_unknown_link(client):
 def test_link_only_evidence_holds_instead_of_rejecting():
     score = Score(probability=0.99, decision_value=4.6, normalized="voir urlx casino bet")
     thresholds = Thresholds(approve_below=0.1, reject_at=0.9)
-    held = decide(score, thresholds, language="fr", without_links=0.04)
+    held = model_decision(score, thresholds, language="fr", without_links=0.04)
     assert held.status == "pending"
     assert [r["code"] for r in held.reasons] == ["model_score_high", "link_only_evidence"]
     assert held.reasons[1]["score_without_links"] == 0.04
-    assert decide(score, thresholds, language="fr", without_links=0.5).status == "rejected"
-    assert decide(score, thresholds, language="fr").status == "rejected"
+    assert model_decision(score, thresholds, language="fr", without_links=0.5).status == "rejected"
+    assert model_decision(score, thresholds, language="fr").status == "rejected"
 
 
 def test_each_language_is_decided_by_its_own_thresholds():
     thresholds = Thresholds(approve_below=0.1, reject_at=0.95, by_language={"fr": (0.2, 0.8)})
     score = Score(probability=0.85, decision_value=1.7)
-    assert decide(score, thresholds, language="fr").status == "rejected"
-    assert decide(score, thresholds, language="en").status == "pending"
+    assert model_decision(score, thresholds, language="fr").status == "rejected"
+    assert model_decision(score, thresholds, language="en").status == "pending"
     low = Score(probability=0.15, decision_value=-1.7)
-    assert decide(low, thresholds, language="fr").status == "approved"
-    assert decide(low, thresholds, language="en").status == "pending"
+    assert model_decision(low, thresholds, language="fr").status == "approved"
+    assert model_decision(low, thresholds, language="en").status == "pending"
 
 
 def test_threshold_overrides_apply_to_every_language(config, redis_client):
@@ -112,7 +112,7 @@ def test_detected_language_wins_over_the_declared_one(client):
     (0.0714999, 0.0715, "Spam probability 0.0714999 is below 0.0715000."),
 ])
 def test_reason_messages_never_contradict_themselves_after_rounding(p, approve_below, expected):
-    decision = decide(Score(probability=p, decision_value=0.0), Thresholds(approve_below=approve_below, reject_at=0.9))
+    decision = model_decision(Score(probability=p, decision_value=0.0), Thresholds(approve_below=approve_below, reject_at=0.9))
     assert decision.reasons[0]["message"] == expected
 
 

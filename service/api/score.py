@@ -46,7 +46,7 @@ def score_comments():
     state = rt.models.state
     results = []
     for submission in submissions:
-        result = intake.assess(state.active, state.thresholds, submission, rt.guard.rules(submission))
+        result = intake.preview(state, submission, rt.guard.rules(submission))
         results.append({
             "score": round(result.score.probability, 6),
             "decision": result.decision.status,

@@ -6,7 +6,9 @@ import math
 
 from ..errors import RateLimitedError
 from ..storage.abuse import Admission, Admitter, ListCache
-from .rules import LIST_NAMES, RuleSettings, Signals, evaluate
+from ..storage.comments import NewComment
+from ..storage.scripts import TEXT_CLASSES
+from .rules import LIST_NAMES, Hit, RuleSettings, rule_hits, text_hit
 
 SUBJECTS = {"ip": "this IP address", "email": "this e-mail address", "site": "this site key"}
 
@@ -18,21 +20,22 @@ class Guard:
         self.admitter = Admitter(client, per_ip=settings.rate_limit_ip, per_email=settings.rate_limit_email,
                                  per_site=settings.rate_limit_site, flood_seconds=settings.flood_seconds,
                                  duplicate_window_days=settings.duplicate_window_days,
-                                 duplicate_min_words=settings.duplicate_min_words)
+                                 duplicate_min_words=settings.duplicate_min_words,
+                                 duplicate_reject_at=settings.duplicate_reject_at)
         self.lists = ListCache(client, LIST_NAMES)
         self.rule_settings = RuleSettings(max_links=settings.max_links, min_submit_seconds=settings.min_submit_seconds,
                                           duplicate_reject_at=settings.duplicate_reject_at)
 
     def admit(self, submission: dict, *, ip: str | None, site: str | None, normalized: str,
-              store: tuple[list[str], str] | None = None) -> Admission:
-        """Count the submission against the limits (429 when one is exceeded) and its text against earlier ones.
+              comment: NewComment | None = None, expire_ms: dict[str, int] | None = None) -> Admission:
+        """Count the submission against the limits (429 when one is exceeded), class its text, store `comment`.
 
         `normalized` is the normalised text, which the duplicate detector
-        compares; `store` a comment to store if the text is new (see
+        compares; `comment` is stored with the outcome of that class (see
         Admitter.admit).
         """
         admission = self.admitter.admit(ip=ip, email=submission["email"], site=site, normalized=normalized,
-                                        store=store)
+                                        comment=comment, expire_ms=expire_ms)
         if admission.exceeded:
             rule, kind, wait_ms = admission.exceeded
             seconds = max(1, math.ceil(wait_ms / 1000))
@@ -43,11 +46,10 @@ class Guard:
             raise RateLimitedError(detail, retry_after=seconds, reason=rule, subject=kind)
         return admission
 
-    def rules(self, submission: dict, admission: Admission | None = None) -> list:
-        """The rules that fire: lists, links, honeypot, timing, e-mail, and the duplicate counts of `admission`.
+    def rules(self, submission: dict) -> list[Hit]:
+        """The rules that fire but the duplicate rule: lists, links, honeypot, timing, e-mail."""
+        return rule_hits(submission, self.lists.get(), self.rule_settings)
 
-        Without an admission (what /v1/score applies, and a submission's
-        first decision) the text counts as new.
-        """
-        duplicates, near = (admission.duplicates, admission.near_duplicates) if admission else (0, 0)
-        return evaluate(submission, Signals(duplicates, near, self.lists.get()), self.rule_settings)
+    def text_hits(self) -> dict[str, Hit | None]:
+        """The duplicate rule's hit for each class of text admission can find."""
+        return {text_class: text_hit(text_class, self.rule_settings) for text_class in TEXT_CLASSES}

@@ -1,4 +1,4 @@
-"""The submission use case: score, decide, store, and say what happened."""
+"""The submission use case: score, decide, admit and store, and say what happened."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from model_training.features import UNDETERMINED, URL_TOKEN, detect_language, no
 
 from ..clock import iso
 from ..storage import comments
+from ..storage.comments import Outcome
 from .guard import Guard
 from .model import LoadedModel
-from .policy import Decision, Thresholds, decide
-from .registry import ModelState
-from .rules import combine
+from .model_manager import ModelState
+from .policy import Decision, Thresholds, model_decision, within_rules
+from .rules import Hit
 from .scorer import Score
 
 FEATURES_SHOWN = 8
@@ -57,86 +58,58 @@ def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: 
     return model.scorer.score(submission["text"], explain=0, normalized=bare).probability
 
 
-def judge(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score, language: str,
-          hits=()) -> Assessment:
-    """Decide a scored submission's status within the bounds the rule hits set."""
-    decision = decide(score, thresholds, language=language, known_languages=model.known_languages,
-                      without_links=score_without_links(model, thresholds, submission, score, language))
-    status, reasons = combine(decision.status, decision.reasons, list(hits))
-    return Assessment(score, Decision(status, reasons), language)
+def model_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
+                  language: str) -> Decision:
+    """What one model's score decides for a submission, before the rules bound it."""
+    return model_decision(score, thresholds, language=language, known_languages=model.known_languages,
+                          without_links=score_without_links(model, thresholds, submission, score, language))
 
 
-def assess(model: LoadedModel, thresholds: Thresholds, submission: dict, hits=(),
-           normalized: str | None = None) -> Assessment:
-    """Score a validated submission and decide its status within the bounds the rule hits set."""
-    if normalized is None:
-        normalized = normalized_text(submission, thresholds)
-    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-    return judge(model, thresholds, submission, score, language_of(submission["text"], submission.get("lang")), hits)
+def preview(state: ModelState, submission: dict, hits: list[Hit]) -> Assessment:
+    """The decision a validated submission would get as a new text, within the rules' `hits` (nothing stored)."""
+    normalized = normalized_text(submission, state.thresholds)
+    score = state.active.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
+    language = language_of(submission["text"], submission.get("lang"))
+    verdict = model_verdict(state.active, state.thresholds, submission, score, language)
+    return Assessment(score, within_rules(verdict, hits), language)
 
 
-@dataclass(frozen=True)
-class Scores:
-    """What the active model, and the shadow model if any, make of one text, and its language (found once)."""
+def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None, site: str | None,
+           expire_ms: dict[str, int] | None = None) -> dict:
+    """Score, decide, admit and store one validated submission (and its shadow verdict); return the record.
 
-    active: Score
-    shadow: Score | None
-    language: str
-
-
-def score_all(state: ModelState, submission: dict, normalized: str) -> Scores:
-    """Score a submission with the active model and the shadow model."""
-    def score(model):
-        return model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-    return Scores(score(state.active), score(state.shadow) if state.shadow is not None else None,
-                  language_of(submission["text"], submission.get("lang")))
-
-
-def new_record(state: ModelState, submission: dict, scores: Scores, hits) -> tuple[dict, dict, dict | None]:
-    """Build a new comment's record, its first history event and the shadow verdict (or None)."""
-    result = judge(state.active, state.thresholds, submission, scores.active, scores.language, hits)
-    now = iso()
-    record = {
-        "id": comments.new_comment_id(),
-        "status": result.decision.status,
-        "auto_status": result.decision.status,
-        "score": round(result.score.probability, 6),
-        "model_version": state.active.version,
-        "language": result.language,
-        "reasons": result.decision.reasons,
-        "features": result.score.top_features(FEATURES_SHOWN),
-        "submission": submission,
-        "created_at": now,
-        "updated_at": now,
-    }
-    shadow = None
-    if scores.shadow is not None:
-        verdict = judge(state.shadow, state.shadow_thresholds, submission, scores.shadow, scores.language, hits)
-        shadow = {"version": state.shadow.version, "score": round(verdict.score.probability, 6),
-                  "status": verdict.decision.status, "active_score": record["score"], "active_status": record["status"]}
-        record["shadow"] = {k: shadow[k] for k in ("version", "score", "status")}
-    event = {"at": now, "event": "created", "by": "system", "status": record["status"],
-             "score": record["score"], "model_version": state.active.version}
-    return record, event, shadow
-
-
-def submit(client, guard: Guard, state: ModelState, submission: dict, *, ip: str | None, site: str | None,
-           keep_rejected_ms: int = 0) -> dict:
-    """Admit, score, decide and store one validated submission (and its shadow verdict); return the record.
-
-    The decision is made first without the duplicate signals and handed to
-    the admission script, which stores it in the same Redis round trip when
-    the text is new. Only a repeated or near-repeated text, whose rules can
-    change the decision, takes a second round trip. Limits raise
-    RateLimitedError (429) and store nothing.
+    Straight through, in one Redis round trip: the models score the text,
+    the rules that need no Redis bound their verdict, and that decision is
+    completed for each class of text the duplicate detector can find; the
+    admission script counts the limits, classes the text and stores the
+    comment with its class's outcome. A limit exceeded raises
+    RateLimitedError (429) and stores nothing. `expire_ms` is how long a
+    comment of each status is kept.
     """
     normalized = normalized_text(submission, state.thresholds)  # once, for the duplicate detector and every model
-    scores = score_all(state, submission, normalized)
-    record, event, shadow = new_record(state, submission, scores, guard.rules(submission))
-    admission = guard.admit(submission, ip=ip, site=site, normalized=normalized,
-                            store=comments.store_request(record, event, keep_rejected_ms=keep_rejected_ms,
-                                                         shadow=shadow))
-    if not admission.stored:
-        record, event, shadow = new_record(state, submission, scores, guard.rules(submission, admission))
-        comments.save_new(client, record, event, keep_rejected_ms=keep_rejected_ms, shadow=shadow)
-    return record
+    language = language_of(submission["text"], submission.get("lang"))
+
+    def verdict(model, thresholds):
+        score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
+        return score, model_verdict(model, thresholds, submission, score, language)
+
+    score, active = verdict(state.active, state.thresholds)
+    shadow_score, shadow = verdict(state.shadow, state.shadow_thresholds) if state.shadow else (None, None)
+    hits = guard.rules(submission)
+    outcomes = {}
+    for text_class, text_hit in guard.text_hits().items():
+        bounds = [*hits, text_hit] if text_hit else hits
+        decision = within_rules(active, bounds)
+        outcomes[text_class] = Outcome(decision.status, decision.reasons,
+                                       within_rules(shadow, bounds).status if shadow else None)
+    now = iso()
+    fields = {"id": comments.new_comment_id(), "score": round(score.probability, 6),
+              "model_version": state.active.version, "language": language,
+              "features": score.top_features(FEATURES_SHOWN), "submission": submission,
+              "created_at": now, "updated_at": now}
+    comment = comments.NewComment(fields, outcomes, shadow={"version": state.shadow.version,
+                                                             "score": round(shadow_score.probability, 6)}
+                                  if shadow else None)
+    admission = guard.admit(submission, ip=ip, site=site, normalized=normalized, comment=comment,
+                            expire_ms=expire_ms)
+    return comment.record(admission.text_class)

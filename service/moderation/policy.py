@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from model_training.features import TRUSTED_DOMAINS, UNDETERMINED
 
+from .rules import Hit
 from .scorer import Score
 
 # Below this share of known word n-grams the model is reading a language or
@@ -72,8 +73,8 @@ def unfamiliarity(score: Score, language: str, known_languages: frozenset | None
     return reasons
 
 
-def decide(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED,
-           known_languages: frozenset | None = None, without_links: float | None = None) -> Decision:
+def model_decision(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED,
+                   known_languages: frozenset | None = None, without_links: float | None = None) -> Decision:
     """Apply the thresholds; text in an unseen language or style is held for review instead of auto-decided.
 
     `without_links` is the score of the text with its links removed, when it
@@ -101,3 +102,16 @@ def decide(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED
     return Decision("pending", [
         reason("model_score_uncertain", f"Spam probability {shown_p} is between {shown_low} and {shown_high}."),
         *doubts])
+
+
+def within_rules(decision: Decision, hits: list[Hit]) -> Decision:
+    """The one policy: reject rules win, then allow lists, then review floors, then the model's decision."""
+    reasons = [h.as_reason() for h in hits] + decision.reasons
+    effects = {h.effect for h in hits}
+    if "reject" in effects:
+        return Decision("rejected", reasons)
+    if "approve" in effects:
+        return Decision("approved", reasons)
+    if "review" in effects and decision.status == "approved":
+        return Decision("pending", reasons)
+    return Decision(decision.status, reasons)

@@ -1,10 +1,14 @@
-"""Abuse rules that run beside the classifier, and the one policy that combines them.
+"""Abuse rules that run beside the classifier.
 
 Each rule that fires adds a named entry to `reasons` with an effect:
   reject  - the comment is rejected whatever the model says (honeypot, block lists, a text repeated too often);
   approve - the comment is approved unless a reject rule fired (allow lists);
   review  - the comment goes at least to review (links, duplicates, too fast, disposable e-mail).
-Then the model decides within those bounds (see `combine`).
+Then the model decides within those bounds (`policy.within_rules`).
+
+The duplicate rule is the only one that needs what Redis has seen: the
+admission script sorts a text into one of `storage.scripts.TEXT_CLASSES` and `text_hit` says
+what each class means.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import datetime as dt
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ahocorasick
 
@@ -52,15 +56,6 @@ class RuleSettings:
     min_submit_seconds: float = 5.0
     duplicate_reject_at: int = 3
 
-
-@dataclass
-class Signals:
-    """What the rules need to know besides the submission: counts from Redis and the lists."""
-
-    duplicates: int = 0  # earlier submissions with the same normalised text
-    near_duplicates: int = 0  # 1 if an earlier submission has a text at most a few bits away
-    lists: dict = field(default_factory=dict)  # list name -> set of entries
-    now: dt.datetime | None = None
 
 
 def fold(text: str) -> str:
@@ -163,9 +158,11 @@ def parse_rendered_at(raw) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list[Hit]:
-    """Run every rule; return the hits in a stable order."""
-    lists = signals.lists
+def rule_hits(submission: dict, lists: dict, settings: RuleSettings, now: dt.datetime | None = None) -> list[Hit]:
+    """Run every rule but the duplicate rule (see `text_hit`); return the hits in a stable order.
+
+    `lists` maps each of LIST_NAMES to its entries.
+    """
     hits: list[Hit] = []
     if submission.get("honeypot"):
         hits.append(Hit("honeypot", "The hidden honeypot field was filled in, as only bots do.", "reject"))
@@ -182,19 +179,13 @@ def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list
             break
     if entry := ip_hit(submission.get("ip"), lists.get("block_ips", ())):
         hits.append(Hit("blocked_ip", f"Sent from the blocked address or network {entry}.", "reject"))
-    if signals.duplicates + 1 >= settings.duplicate_reject_at:
-        hits.append(Hit("repeated_text", f"The same text was submitted {signals.duplicates + 1} times.", "reject"))
-    elif signals.duplicates:
-        hits.append(Hit("duplicate_text", "The same text was submitted before.", "review"))
-    elif signals.near_duplicates:
-        hits.append(Hit("near_duplicate_text", "An almost identical text was submitted before.", "review"))
     if email_hit(submission["email"], lists.get("allow_emails", ())) or ip_hit(submission.get("ip"),
                                                                                 lists.get("allow_ips", ())):
         hits.append(Hit("allow_listed", "The author is on the allow list.", "approve"))
     if settings.max_links and len(links) >= settings.max_links:
         hits.append(Hit("many_links", f"Contains {len(links)} links (review from {settings.max_links}).", "review"))
     rendered = parse_rendered_at(submission.get("form_rendered_at"))
-    now = signals.now or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     if rendered is not None and settings.min_submit_seconds:
         elapsed = (now - rendered).total_seconds()
         if elapsed < settings.min_submit_seconds:
@@ -206,14 +197,13 @@ def evaluate(submission: dict, signals: Signals, settings: RuleSettings) -> list
     return hits
 
 
-def combine(model_status: str, model_reasons: list, hits: list[Hit]) -> tuple[str, list]:
-    """The one policy: reject rules win, then allow lists, then review floors, then the model."""
-    reasons = [h.as_reason() for h in hits] + model_reasons
-    effects = {h.effect for h in hits}
-    if "reject" in effects:
-        return "rejected", reasons
-    if "approve" in effects:
-        return "approved", reasons
-    if "review" in effects and model_status == "approved":
-        return "pending", reasons
-    return model_status, reasons
+def text_hit(text_class: str, settings: RuleSettings) -> Hit | None:
+    """The duplicate rule: what a text of this class (one of storage.scripts.TEXT_CLASSES) adds to the decision."""
+    if text_class == "repeated_text":
+        return Hit("repeated_text", f"The same text was submitted {settings.duplicate_reject_at} times or more.",
+                   "reject")
+    if text_class == "duplicate_text":
+        return Hit("duplicate_text", "The same text was submitted before.", "review")
+    if text_class == "near_duplicate_text":
+        return Hit("near_duplicate_text", "An almost identical text was submitted before.", "review")
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ import numpy as np
 from model_training.features import without_placeholders
 
 from . import keys, scripts
+from .comments import NewComment, comment_spec
+from .scripts import NEW_TEXT, ScriptKeys
 
 SIMHASH_BITS = 64
 # Fingerprints this many bits apart or fewer are near duplicates. Measured on French and English pairs with
@@ -62,14 +65,13 @@ def bucket_keys(fingerprint: int) -> tuple[list[str], list[str]]:
 
 @dataclass(frozen=True)
 class Admission:
-    """The outcome of admitting one submission: a limit it exceeded, or the duplicate counts of its text.
+    """The outcome of admitting one submission: a limit it exceeded, or the class of its text.
 
     `stored` says that the comment handed to `admit` was stored with it.
     """
 
     exceeded: tuple[str, str, int] | None  # (rule, subject kind, ms to wait)
-    duplicates: int = 0
-    near_duplicates: int = 0  # 1 if an earlier text is a near duplicate (the search stops at the first)
+    text_class: str = NEW_TEXT  # one of scripts.TEXT_CLASSES
     stored: bool = False
 
 
@@ -78,50 +80,57 @@ class Admitter:
 
     def __init__(self, client, *, per_ip: tuple[int, int] | None, per_email: tuple[int, int] | None,
                  per_site: tuple[int, int] | None, flood_seconds: float, duplicate_window_days: int,
-                 duplicate_min_words: int):
+                 duplicate_min_words: int, duplicate_reject_at: int = 3):
         self.rates = {"ip": per_ip, "email": per_email, "site": per_site}
         self.flood_ms = int(flood_seconds * 1000)
         self.window_ms = duplicate_window_days * 86_400_000
         self.min_words = duplicate_min_words
+        self.repeated_from = duplicate_reject_at - 1  # earlier copies that make a text `repeated_text`
         self._admit = client.register_script(scripts.ADMIT)
 
     def admit(self, *, ip: str | None, email: str, site: str | None, normalized: str,
-              store: tuple[list[str], str] | None = None) -> Admission:
-        """Check and count the limits; if none is exceeded, count and record the text.
+              comment: NewComment | None = None, expire_ms: dict[str, int] | None = None) -> Admission:
+        """Check and count the limits; if none is exceeded, class the text and store `comment` with that class.
 
-        `store` is a new comment (`comments.store_request`) decided without
-        the duplicate signals: it is stored in the same round trip when the
-        text turns out to be new, since those signals then change nothing.
+        `normalized` is the normalised text the duplicate detector compares;
+        `expire_ms` how long a stored comment of each status is kept.
         """
         subjects = {"ip": ip, "email": email, "site": site}
-        limit_keys, args, labels = [], [], []
+        script_keys = ScriptKeys()
+        payload: dict = {}
+        limits, floods, labels = [], [], []
         for kind, rule in self.rates.items():
             if rule and subjects[kind]:
-                limit_keys.append(keys.rate(kind, subjects[kind]))
-                args += [rule[0], rule[1]]
+                limits.append({"key": script_keys.add(keys.rate(kind, subjects[kind])), "max": rule[0],
+                               "window_s": rule[1]})
                 labels.append(("rate_limited", kind))
-        n = len(limit_keys)
         if self.flood_ms:
             for kind in ("ip", "email"):
                 if subjects[kind]:
-                    limit_keys.append(keys.flood(kind, subjects[kind]))
+                    floods.append({"key": script_keys.add(keys.flood(kind, subjects[kind])), "window_ms": self.flood_ms})
                     labels.append(("flood", kind))
-        args.append(self.flood_ms)
-        text_keys = []
+        if limits:
+            payload["limits"] = limits
+        if floods:
+            payload["floods"] = floods
         if len(normalized.split()) >= self.min_words:
             fingerprint = simhash(normalized)
             own, near = bucket_keys(fingerprint)
-            text_keys = [keys.duplicate(hashlib.sha1(normalized.encode()).hexdigest()), *own, *near]
-            args += [self.window_ms, fingerprint >> 32, fingerprint & 0xFFFFFFFF, NEAR_DISTANCE, len(own)]
-        store_keys, payload = store or ([], "")
-        if not limit_keys and not text_keys and not store:
+            high, low = fingerprint >> 32, fingerprint & 0xFFFFFFFF
+            payload["text"] = {
+                "count_key": script_keys.add(keys.duplicate(hashlib.sha1(normalized.encode()).hexdigest())),
+                "own": [script_keys.add(k) for k in own], "near": [script_keys.add(k) for k in near],
+                "window_ms": self.window_ms, "high": high, "low": low, "member": f"{high}:{low}",
+                "max_distance": NEAR_DISTANCE, "repeated_from": self.repeated_from}
+        if comment is not None:
+            payload["comment"] = comment_spec(comment, script_keys.add, expire_ms=expire_ms or {})
+        if not payload:
             return Admission(None)
-        index, wait_ms, duplicates, near, stored = self._admit(
-            keys=limit_keys + text_keys + store_keys, args=[n, len(limit_keys), len(text_keys), payload, *args])
-        if index:
-            rule, kind = labels[index - 1]
+        position, wait_ms, text_class, stored = self._admit(keys=script_keys.keys, args=[json.dumps(payload, ensure_ascii=False)])
+        if position:
+            rule, kind = labels[position - 1]
             return Admission((rule, kind, max(int(wait_ms), 0)))
-        return Admission(None, int(duplicates), int(near), bool(stored))
+        return Admission(None, text_class, bool(stored))
 
 
 class ListCache:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from .. import clock
 from . import keys, scripts
+from .scripts import NEW_TEXT, ScriptKeys
 
 COMMENT_ID_RE = re.compile(r"^[0-9a-f]{24}\Z")
 
@@ -33,40 +36,84 @@ def review_priority(score: float) -> float:
     return round(abs(score - 0.5), 6)
 
 
-def store_request(record: dict, event: dict, *, keep_rejected_ms: int = 0,
-                  shadow: dict | None = None) -> tuple[list[str], str]:
-    """The keys and payload of scripts.STORE_FUNCTION for a new comment.
+@dataclass(frozen=True)
+class Outcome:
+    """A new comment's status and reasons for one class of text, and the shadow model's status for it."""
 
-    `record` values that are not strings are stored as JSON. A rejected
-    comment expires after `keep_rejected_ms` (0: never). `shadow`, the shadow
-    model's verdict, is also filed under that model's version for its report.
+    status: str
+    reasons: list
+    shadow_status: str | None = None
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """A comment to store, decided for every class of text (scripts.TEXT_CLASSES); admission picks the class.
+
+    `fields` is the record without `status`, `auto_status`, `reasons` and
+    `shadow`; `shadow` the shadow model's `{"version", "score"}` or None.
     """
-    comment_id = record["id"]
-    fields = []
-    for name, value in record.items():
-        fields += [name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)]
-    payload = {"id": comment_id, "fields": fields, "event": json.dumps(event, ensure_ascii=False)}
-    if record["status"] == "pending":
-        payload["priority"] = str(review_priority(record["score"]))
-    if shadow:
-        payload["shadow"] = json.dumps(shadow)
-    if record["status"] == "rejected" and keep_rejected_ms:
-        payload["expire_ms"] = str(keep_rejected_ms)
-    # The script takes a fixed number of keys; without a shadow verdict this one is never written.
-    shadow_key = keys.shadow_results(shadow["version"]) if shadow else keys.shadow_results("-")
-    store_keys = [keys.comment(comment_id), keys.history(comment_id), keys.by_status(record["status"]),
-                  keys.review_queue(), shadow_key]
-    return store_keys, json.dumps(payload, ensure_ascii=False)
+
+    fields: dict
+    outcomes: dict[str, Outcome]
+    shadow: dict | None = None
+
+    @property
+    def id(self) -> str:
+        return self.fields["id"]
+
+    def record(self, text_class: str) -> dict:
+        """The record as stored for a text of this class."""
+        outcome = self.outcomes[text_class]
+        record = {**self.fields, "status": outcome.status, "auto_status": outcome.status, "reasons": outcome.reasons}
+        if self.shadow:
+            record["shadow"] = {**self.shadow, "status": outcome.shadow_status}
+        return record
 
 
-def save_new(client, record: dict, event: dict, *, keep_rejected_ms: int = 0, shadow: dict | None = None) -> None:
-    """Store a new comment, its first history event, its status index and (if pending) its queue entry.
+def created_event(record: dict) -> dict:
+    """The first event of a new comment's history."""
+    return {"at": record["created_at"], "event": "created", "by": "system", "status": record["status"],
+            "score": record["score"], "model_version": record["model_version"]}
 
-    One atomic script: either all of it is stored or none of it. The
-    arguments are those of `store_request`.
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def comment_spec(comment: NewComment, key: Callable[[str], int], *, expire_ms: dict[str, int]) -> dict:
+    """The `comment` member of the STORE and ADMIT payloads; `key` files a Redis key and returns its position.
+
+    `expire_ms` maps a status to how long a comment with it is kept (absent: for good).
     """
-    store_keys, payload = store_request(record, event, keep_rejected_ms=keep_rejected_ms, shadow=shadow)
-    client.register_script(scripts.STORE)(keys=store_keys, args=[payload])
+    fields = {name: value if isinstance(value, str) else _json(value) for name, value in comment.fields.items()}
+    outcomes = {}
+    for text_class, outcome in comment.outcomes.items():
+        record = comment.record(text_class)
+        spec = {"status": outcome.status, "reasons": _json(outcome.reasons), "event": _json(created_event(record))}
+        if comment.shadow:
+            spec["shadow"] = _json(record["shadow"])
+            spec["shadow_result"] = _json({**record["shadow"], "active_score": record["score"],
+                                           "active_status": outcome.status})
+        outcomes[text_class] = spec
+    statuses = {o.status for o in comment.outcomes.values()}
+    spec_keys = {"record": key(keys.comment(comment.id)), "history": key(keys.history(comment.id)),
+                 "index": {status: key(keys.by_status(status)) for status in sorted(statuses)}}
+    if "pending" in statuses:
+        spec_keys["queue"] = key(keys.review_queue())
+    if comment.shadow:
+        spec_keys["shadow"] = key(keys.shadow_results(comment.shadow["version"]))
+    return {"id": comment.id, "keys": spec_keys, "fields": fields, "outcomes": outcomes,
+            "priority": str(review_priority(comment.fields["score"])),
+            "expire_ms": {status: ms for status, ms in expire_ms.items() if ms}}
+
+
+def save_new(client, record: dict, *, expire_ms: dict[str, int] | None = None) -> None:
+    """Store a new comment decided outside admission (a record with `status` and `reasons`): one atomic script."""
+    fields = {k: v for k, v in record.items() if k not in ("status", "auto_status", "reasons", "shadow")}
+    comment = NewComment(fields, {NEW_TEXT: Outcome(record["status"], record.get("reasons", []))})
+    script_keys = ScriptKeys()
+    payload = {"comment": comment_spec(comment, script_keys.add, expire_ms=expire_ms or {}), "text_class": NEW_TEXT}
+    client.register_script(scripts.STORE)(keys=script_keys.keys, args=[_json(payload)])
 
 
 JSON_FIELDS = ("score", "reasons", "features", "submission", "shadow")

@@ -1,6 +1,6 @@
 """Which model every instance serves: the active and shadow records in Redis, and the history for rollback.
 
-Each instance watches these records (moderation.registry.ModelManager) and
+Each instance watches these records (moderation.model_manager.ModelManager) and
 loads `<models root>/<version>` from its own disk after checking the sha256
 recorded here. Redis holds no pickle: a compromised Redis cannot make an
 instance load code that is not already in its configured models directory.

@@ -6,6 +6,27 @@ while its expiry in the leases set is greater than now; an expired lease
 needs no clean-up job: claim and decide treat it as absent.
 """
 
+# What ADMIT makes of a text (rules.text_hit says what each means): never seen, close to an earlier text,
+# seen before, or seen `repeated_from` times before. The names are the codes of the reasons they add.
+NEW_TEXT = "new_text"
+TEXT_CLASSES = (NEW_TEXT, "near_duplicate_text", "duplicate_text", "repeated_text")
+
+
+class ScriptKeys:
+    """The KEYS of one script call, for payloads that name a key by its position."""
+
+    def __init__(self):
+        self.keys: list[str] = []
+        self._positions: dict[str, int] = {}
+
+    def add(self, key: str) -> int:
+        """File a key; return its 1-based position in KEYS (a key filed twice keeps its first position)."""
+        if key not in self._positions:
+            self.keys.append(key)
+            self._positions[key] = len(self.keys)
+        return self._positions[key]
+
+
 # KEYS[1] review queue (zset, priority), KEYS[2] leases (zset, expiry ms)
 # ARGV[1] now ms, ARGV[2] lease expiry ms, ARGV[3] holder, ARGV[4] limit,
 # ARGV[5] comment key prefix, ARGV[6] history key suffix, ARGV[7] now ISO, ARGV[8] expiry ISO
@@ -134,98 +155,116 @@ end
 return due
 """
 
-# Stores a new comment from a JSON payload (built by storage.comments.store_request): the record hash,
-# its first history event, its status index entry, its queue entry when pending, the shadow model's
-# verdict, and the expiry of a rejected comment. KEYS[k..k+4]: comment hash, history, status index,
-# review queue, shadow results. Absent payload members are simply absent (never JSON null).
+# Stores a new comment, given as the `comment` member of a JSON payload (see storage.comments.comment_spec):
+# the record hash, its first history event, its status index entry, its queue entry when pending, the
+# shadow model's verdict, and the record's expiry when its status has one. The payload names its keys by
+# their position in KEYS; `outcomes` holds the record's status and reasons for each class of text
+# (TEXT_CLASSES), and `text_class` says which one applies. Absent members are absent, never JSON null.
 STORE_FUNCTION = """
-local function store_new(k, payload)
-  local p = cjson.decode(payload)
-  redis.call('HSET', KEYS[k], unpack(p.fields))
-  redis.call('RPUSH', KEYS[k + 1], p.event)
-  redis.call('ZADD', KEYS[k + 2], 0, p.id)
-  if p.priority then redis.call('ZADD', KEYS[k + 3], p.priority, p.id) end
-  if p.shadow then redis.call('HSET', KEYS[k + 4], p.id, p.shadow) end
-  if p.expire_ms then
-    redis.call('PEXPIRE', KEYS[k], p.expire_ms)
-    redis.call('PEXPIRE', KEYS[k + 1], p.expire_ms)
+local function store_new(c, text_class)
+  local o, k = c.outcomes[text_class], c.keys
+  local record, history = KEYS[k.record], KEYS[k.history]
+  local fields = {'status', o.status, 'auto_status', o.status, 'reasons', o.reasons}
+  for name, value in pairs(c.fields) do
+    fields[#fields + 1] = name
+    fields[#fields + 1] = value
+  end
+  if o.shadow then
+    fields[#fields + 1] = 'shadow'
+    fields[#fields + 1] = o.shadow
+    redis.call('HSET', KEYS[k.shadow], c.id, o.shadow_result)
+  end
+  redis.call('HSET', record, unpack(fields))
+  redis.call('RPUSH', history, o.event)
+  redis.call('ZADD', KEYS[k.index[o.status]], 0, c.id)
+  if o.status == 'pending' then redis.call('ZADD', KEYS[k.queue], c.priority, c.id) end
+  local keep = c.expire_ms[o.status]
+  if keep then
+    redis.call('PEXPIRE', record, keep)
+    redis.call('PEXPIRE', history, keep)
   end
 end
 """
 
-# KEYS[1..5] as in STORE_FUNCTION; ARGV[1] the payload. All of it or nothing, in one round trip.
+# ARGV[1] {"comment": as in STORE_FUNCTION, "text_class": one of TEXT_CLASSES}. All of it or nothing.
 STORE = STORE_FUNCTION + """
-store_new(1, ARGV[1])
+local p = cjson.decode(ARGV[1])
+store_new(p.comment, p.text_class)
 return 1
 """
 
-# KEYS[1..n] rate-limit counters, KEYS[n+1..m] flood markers, then t text keys (when the text is long
-# enough: the duplicate counter KEYS[m+1], the b fingerprint buckets this text is filed under, then the
-# other buckets to search), then, when a comment is to be stored, the 5 keys of STORE_FUNCTION.
-# ARGV[1] n, ARGV[2] m, ARGV[3] t, ARGV[4] the STORE payload or '' (none), then per counter: limit,
-# window seconds; then the flood window (ms); then, for the text: window ms, fingerprint high 32 bits,
-# low 32 bits, largest near distance, b.
-# Checks every limit first; if one is exceeded, nothing is recorded and it returns {index, ms until reset,
-# 0, 0, 0}. Otherwise it counts the submission in each limit, counts earlier submissions of the same text,
-# and looks for one earlier text whose fingerprint is at most the near distance away (compared here, so the
-# candidates never leave Redis): first in this text's own buckets, where a near duplicate is most likely,
-# then in the neighbouring ones, stopping at the first found. A text with no near duplicate is filed in its
-# own buckets; one with a near duplicate is not, as that earlier text already stands for it: a flood of
-# variations of one text cannot grow the buckets every later lookup reads.
-# Then, if the text is new (no duplicate, no near duplicate), the decision made without those signals
-# stands and the comment is stored: {0, 0, 0, 0, 1}. Otherwise nothing is stored and it returns
-# {0, 0, duplicates, 1 if a near duplicate was found else 0, 0} for the caller to decide again.
-# One round trip for all abuse state and, for a new text, the whole submission.
+# Admission and, in the same round trip, the store of the comment. ARGV[1] is a JSON payload (built by
+# storage.abuse.Admitter.admit) whose members name their keys by position in KEYS:
+#   limits  [{key, max, window_s}]  rate-limit counters;
+#   floods  [{key, window_ms}]      flood markers;
+#   text    {count_key, own = [keys], near = [keys], window_ms, high, low, member, max_distance, repeated_from}
+#           when the text is long enough to compare: its duplicate counter, the fingerprint buckets it is
+#           filed under and the neighbouring ones, the fingerprint's two 32-bit halves and the two as the
+#           bucket member 'high:low';
+#   comment the comment to store, as in STORE_FUNCTION (absent: store nothing).
+# First every limit is checked, in order (limits, then floods); if one is exceeded nothing is recorded and
+# it returns {its 1-based position, ms until it resets, '', 0}. Otherwise it counts the submission in each
+# limit and sorts the text into a class: repeated_text when it was seen `repeated_from` times before,
+# duplicate_text when seen before, near_duplicate_text when an earlier text's fingerprint is at most
+# `max_distance` bits away (compared here, so the candidates never leave Redis; first in this text's own
+# buckets, where a near duplicate is most likely, then in the neighbouring ones, stopping at the first),
+# else new_text. A text with no near duplicate is filed in its own buckets; one with a near duplicate is
+# not, as that earlier text already stands for it: a flood of variations of one text cannot grow the
+# buckets every later lookup reads. Then it stores the comment with that class's outcome and returns
+# {0, 0, class, 1 if stored else 0}.
 ADMIT = STORE_FUNCTION + """
-local n, m, t, payload = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-for i = 1, n do
-  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count >= tonumber(ARGV[3 + 2 * i]) then return {i, redis.call('PTTL', KEYS[i]), 0, 0, 0} end
+local p = cjson.decode(ARGV[1])
+local limits, floods = p.limits or {}, p.floods or {}
+for i, limit in ipairs(limits) do
+  if tonumber(redis.call('GET', KEYS[limit.key]) or '0') >= limit.max then
+    return {i, redis.call('PTTL', KEYS[limit.key]), '', 0}
+  end
 end
-for i = n + 1, m do
-  local ttl = redis.call('PTTL', KEYS[i])
-  if ttl > 0 then return {i, ttl, 0, 0, 0} end
+for i, flood in ipairs(floods) do
+  local ttl = redis.call('PTTL', KEYS[flood.key])
+  if ttl > 0 then return {#limits + i, ttl, '', 0} end
 end
-for i = 1, n do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4 + 2 * i])) end
+for _, limit in ipairs(limits) do
+  if redis.call('INCR', KEYS[limit.key]) == 1 then redis.call('EXPIRE', KEYS[limit.key], limit.window_s) end
 end
-local at = 5 + 2 * n
-for i = n + 1, m do redis.call('SET', KEYS[i], '1', 'PX', ARGV[at]) end
+for _, flood in ipairs(floods) do redis.call('SET', KEYS[flood.key], '1', 'PX', flood.window_ms) end
 
-local duplicates, near = 0, 0
-if t > 0 then
-  local window, high, low = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-  local limit, filed = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
-  duplicates = redis.call('INCR', KEYS[m + 1]) - 1
-  redis.call('PEXPIRE', KEYS[m + 1], window)
+local text_class = 'new_text'
+local t = p.text
+if t then
+  local seen = redis.call('INCR', KEYS[t.count_key]) - 1
+  redis.call('PEXPIRE', KEYS[t.count_key], t.window_ms)
   local function popcount(x)
     local c = 0
     while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
     return c
   end
-  local function search(first, last)
-    for _, member in ipairs(redis.call('SUNION', unpack(KEYS, first, last))) do
+  local function near(buckets)
+    local names = {}
+    for i, key in ipairs(buckets) do names[i] = KEYS[key] end
+    for _, member in ipairs(redis.call('SUNION', unpack(names))) do
       local h, l = member:match('^(%d+):(%d+)$')
       if h then  -- members in any other format (an older version's) are ignored, never an error
-        local d = popcount(bit.bxor(tonumber(h), high)) + popcount(bit.bxor(tonumber(l), low))
-        if d <= limit then return 1 end  -- 0 too: another text with the very same fingerprint
+        local d = popcount(bit.bxor(tonumber(h), t.high)) + popcount(bit.bxor(tonumber(l), t.low))
+        if d <= t.max_distance then return true end  -- 0 too: another text with the very same fingerprint
       end
     end
-    return 0
+    return false
   end
-  near = search(m + 2, m + 1 + filed)
-  if near == 0 then near = search(m + 2 + filed, m + t) end
-  if near == 0 then
-    local me = ARGV[at + 2] .. ':' .. ARGV[at + 3]
-    for k = m + 2, m + 1 + filed do
-      redis.call('SADD', KEYS[k], me)
-      redis.call('PEXPIRE', KEYS[k], window)
+  local is_near = near(t.own) or near(t.near)
+  if not is_near then
+    for _, key in ipairs(t.own) do
+      redis.call('SADD', KEYS[key], t.member)
+      redis.call('PEXPIRE', KEYS[key], t.window_ms)
     end
   end
+  if seen >= t.repeated_from then text_class = 'repeated_text'
+  elseif seen > 0 then text_class = 'duplicate_text'
+  elseif is_near then text_class = 'near_duplicate_text' end
 end
-if payload ~= '' and duplicates == 0 and near == 0 then
-  store_new(m + t + 1, payload)
-  return {0, 0, 0, 0, 1}
+if p.comment then
+  store_new(p.comment, text_class)
+  return {0, 0, text_class, 1}
 end
-return {0, 0, duplicates, near, 0}
+return {0, 0, text_class, 0}
 """
