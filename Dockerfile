@@ -11,7 +11,7 @@ RUN /opt/venv/bin/pip install --no-cache-dir .
 # Run: the virtualenv, the shipped model, a non-root user.
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home moderation \
-    && mkdir -p /app/models /app/var /app/corpora \
+    && mkdir -p /app/models /app/var/labels /app/corpora \
     && chown -R moderation:moderation /app
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv

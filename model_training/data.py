@@ -2,8 +2,9 @@
 
 Supported: the UCI YouTube Spam Collection CSVs, the UCI `SMSSpamCollection`
 file, a generic CSV or JSONL with `text` and `label` (1 = spam) columns, and
-the JSONL written by `export-labels` (recognised by its `decided_by` field).
-Only the text and the label are kept: dates, authors and ids are metadata
+the JSONL written by `export-labels` (recognised by its `decided_by` field),
+or a directory of such files: the service's label archive (MODERATION_LABELS_DIR),
+where a comment's newest decision wins. Only the text and the label are kept: dates, authors and ids are metadata
 that leak labels (every spam row of the Eminem file has an empty DATE).
 """
 
@@ -111,7 +112,9 @@ def _read_generic_csv(text: str, path: Path, corpus: Corpus) -> str:
 
 
 def _read_jsonl(text: str, path: Path, corpus: Corpus) -> str:
+    """Rows with `text` and `label`; a row with the `comment_id` of an earlier one replaces it (a revised label)."""
     kind = "jsonl"
+    rows: dict = {}
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -123,8 +126,23 @@ def _read_jsonl(text: str, path: Path, corpus: Corpus) -> str:
             raise DataFormatError(f"{path}:{n}: each line must be an object with 'text' and 'label'")
         if "decided_by" in record:
             kind = "labels"
-        corpus.add(record["text"], _parse_label(record["label"], f"{path}:{n}"), f"{kind}:{path.stem}")
+        key = record.get("comment_id") or n
+        rows.pop(key, None)  # the newest decision on a comment wins, in its place in time
+        rows[key] = (record["text"], _parse_label(record["label"], f"{path}:{n}"))
+    for row_text, label in rows.values():
+        corpus.add(row_text, label, f"{kind}:{path.stem}")
     return kind
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes; for a directory (a label archive), its JSONL files' complete lines in name order."""
+    if not path.is_dir():
+        return path.read_bytes()
+    parts = []
+    for file in sorted(path.glob("*.jsonl")):
+        data = file.read_bytes()
+        parts.append(data[:data.rfind(b"\n") + 1])  # a line still being written is left for next time
+    return b"".join(parts)
 
 
 FORMATS = ("youtube", "sms", "csv", "jsonl", "labels")
@@ -138,7 +156,7 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_bytes(path)
     except OSError as exc:
         raise DataFormatError(f"{path}: cannot read ({exc.strerror})") from exc
     text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")

@@ -73,7 +73,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
         models=models,
         submission_fields=submission_fields(check_dns=settings.email_check_dns),
         queue=ReviewQueue(client, lease_seconds=settings.lease_seconds,
-                          keep_rejected_days=settings.keep_rejected_days),
+                          expire_ms=settings.expire_ms),
         guard=Guard(client, settings),
     )
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",

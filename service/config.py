@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from model_training.features import TRUSTED_DOMAINS, read_domain_list
 
+from . import clock
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,9 @@ class Settings:
     log_level: str = setting("MODERATION_LOG_LEVEL", "INFO", "upper", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     models_root: Path = setting("MODERATION_MODELS_ROOT", DEFAULT_MODELS_DIR, "path")
     model_poll_seconds: float = setting("MODERATION_MODEL_POLL_SECONDS", 5.0, "float", low=0.1, high=3600, unit=" s")
-    keep_rejected_days: int = setting("MODERATION_RETAIN_REJECTED_DAYS", 30, "int", low=0, high=3650)
+    retain_decided_days: int = setting("MODERATION_RETAIN_DECIDED_DAYS", 30, "int", low=0, high=3650)
+    keep_rejected_days: int | None = setting("MODERATION_RETAIN_REJECTED_DAYS", None, "int", low=0, high=3650)
+    labels_dir: Path | None = setting("MODERATION_LABELS_DIR", None, "path")  # None: DATA_DIR/labels
     keep_personal_days: int = setting("MODERATION_RETAIN_PERSONAL_DAYS", 90, "int", low=0, high=3650)
     run_deliverer: bool = setting("MODERATION_DELIVER_WEBHOOKS", True, "bool")
     webhook_timeout: float = setting("MODERATION_WEBHOOK_TIMEOUT", 5.0, "float", low=0.1, high=60, unit=" s")
@@ -111,6 +114,16 @@ class Settings:
             raise ConfigError("MODERATION_APPROVE_BELOW must not be greater than MODERATION_REJECT_AT")
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ConfigError("MODERATION_SECRET_KEY must be at least 32 characters")
+
+    def __post_init__(self):
+        if self.labels_dir is None:
+            object.__setattr__(self, "labels_dir", self.data_dir / "labels")
+
+    @property
+    def expire_ms(self) -> dict[str, int]:
+        """How long Redis keeps a comment of each decided status, in ms (0: for good); pending ones stay."""
+        rejected = self.retain_decided_days if self.keep_rejected_days is None else self.keep_rejected_days
+        return {"approved": self.retain_decided_days * clock.DAY_MS, "rejected": rejected * clock.DAY_MS}
 
     def masked(self) -> dict:
         """Return the settings as a dict fit for logging: the Redis password is hidden."""

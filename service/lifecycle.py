@@ -55,7 +55,7 @@ def run(args, settings: Settings) -> int:
     actor = f"{getpass.getuser()} (cli)"
     root = getattr(args, "models_root", None) or settings.models_root
     if args.command == "export-labels":
-        return _export(client, args)
+        return _export(client, args, settings)
     if args.command == "promote":
         record = promotion.promote(client, args.model_dir, actor, root)
         _say(f"model {record['version']} is now active; running instances switch within seconds")
@@ -73,7 +73,7 @@ def run(args, settings: Settings) -> int:
     return 0
 
 
-def _export(client, args) -> int:
+def _export(client, args, settings: Settings) -> int:
     try:
         since = parse_since(args.since)
     except ValueError:
@@ -82,7 +82,7 @@ def _export(client, args) -> int:
     out = sys.stdout if str(args.out) == "-" else args.out.open("w", encoding="utf-8")
     count = 0
     try:
-        for line in labels.export_lines(client, since):
+        for line in labels.export_lines(client, labels.LabelArchive(settings.labels_dir), since):
             out.write(line)
             count += 1
     finally:

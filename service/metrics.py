@@ -70,7 +70,7 @@ class _Forward:
 
 
 class LiveCollector:
-    """Gauges read at scrape time: the review queue, leases, webhook backlog and the models in force."""
+    """Gauges read at scrape time: the review queue, leases, webhook backlog, unarchived labels, the models in force."""
 
     def __init__(self, runtime):
         self.runtime = runtime
@@ -90,7 +90,8 @@ class LiveCollector:
             pipe.zcount(keys.leases(), f"({now_ms()}", "+inf")
             pipe.zcard(keys.webhook_deliveries())
             pipe.llen(keys.webhook_dead())
-            pending, oldest, leased, deliveries, dead = pipe.execute()
+            pipe.xlen(keys.label_stream())
+            pending, oldest, leased, deliveries, dead, unarchived = pipe.execute()
             answered = True
         except UNAVAILABLE:
             answered = False
@@ -104,6 +105,7 @@ class LiveCollector:
             ("moderation_queue_leased", "Pending comments under a live lease", leased),
             ("moderation_webhook_deliveries_pending", "Webhook deliveries waiting or being retried", deliveries),
             ("moderation_webhook_deliveries_given_up", "Webhook deliveries given up (recent)", dead),
+            ("moderation_labels_unarchived", "Moderators' decisions not yet written to the label archive", unarchived),
         ):
             gauge = GaugeMetricFamily(name, doc)
             gauge.add_metric([], value)

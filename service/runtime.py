@@ -14,6 +14,7 @@ from .moderation.guard import Guard
 from .moderation.model_manager import ModelManager
 from .moderation.reviewing import Reviewing
 from .storage.client import ping
+from .storage.labels import LabelArchive
 from .storage.queue import ReviewQueue
 
 
@@ -38,12 +39,13 @@ class Runtime:
     def __post_init__(self):
         self.accounts = Accounts(self.redis)
         self.reviewing = Reviewing(self.redis, self.queue)
-        self.administration = Administration(self.redis, self.settings.models_root)
+        self.administration = Administration(self.redis, self.settings.models_root,
+                                             LabelArchive(self.settings.labels_dir))
 
     def submit(self, submission: dict, *, ip: str | None, site: str | None) -> dict:
         """Admit, score, decide and store a validated submission with the models in force; return the record."""
         return intake.submit(self.guard, self.models.state, submission, ip=ip, site=site,
-                             expire_ms={"rejected": self.settings.keep_rejected_days * 86_400_000})
+                             expire_ms=self.settings.expire_ms)
 
     def check_storage(self) -> None:
         """Raise StorageUnavailableError unless Redis answers."""

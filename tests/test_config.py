@@ -94,4 +94,16 @@ def test_every_setting_reads_its_own_variable_with_its_default():
     assert len(variables) == len(set(variables)) == len(fields(Settings)) - 4  # the four derived ones aside
     for f in fields(Settings):
         if f.metadata:
-            assert getattr(settings, f.name) == f.default
+            # The label archive defaults to a directory of the data directory, which has its own variable.
+            default = settings.data_dir / "labels" if f.name == "labels_dir" else f.default
+            assert getattr(settings, f.name) == default
+
+
+def test_retention_and_label_archive_settings(tmp_path):
+    settings = Settings.from_env({"MODERATION_DATA_DIR": str(tmp_path), "MODERATION_RETAIN_DECIDED_DAYS": "7"})
+    assert settings.labels_dir == tmp_path / "labels"
+    assert settings.expire_ms == {"approved": 7 * 86_400_000, "rejected": 7 * 86_400_000}
+    settings = Settings.from_env({"MODERATION_LABELS_DIR": str(tmp_path / "archive"),
+                                  "MODERATION_RETAIN_REJECTED_DAYS": "2", "MODERATION_RETAIN_DECIDED_DAYS": "0"})
+    assert settings.labels_dir == tmp_path / "archive"
+    assert settings.expire_ms == {"approved": 0, "rejected": 2 * 86_400_000}

@@ -34,7 +34,7 @@ def test_compose_topology():
     assert "ports" not in services["api"]  # reached through the proxy, so it scales with --scale api=N
     assert services["trainer"]["profiles"] == ["train"] and services["prometheus"]["profiles"] == ["monitoring"]
     assert "promote" in services["trainer"]["command"][0]
-    assert {"redis-data", "models"} <= set(compose["volumes"])
+    assert {"redis-data", "models", "labels"} <= set(compose["volumes"])
 
 
 def test_dockerfile_lints_clean():

@@ -13,9 +13,10 @@ from .shadow import shadow_report
 class Administration:
     """Model lifecycle, label export and webhook endpoints, over one Redis client."""
 
-    def __init__(self, client, models_root: Path):
+    def __init__(self, client, models_root: Path, label_archive: label_store.LabelArchive):
         self.client = client
         self.models_root = Path(models_root)
+        self.label_archive = label_archive
 
     def promote(self, version: str, actor: str) -> dict:
         """Make a model of the models root the active one on every instance (ModelError if refused)."""
@@ -39,8 +40,8 @@ class Administration:
         return shadow_report(self.client, version) if version else None
 
     def export_labels(self, since_ms: int | None):
-        """The moderators' decisions as JSONL lines, oldest first."""
-        return label_store.export_lines(self.client, since_ms)
+        """The moderators' decisions as JSONL lines, one per comment, in the order of their newest decision."""
+        return label_store.export_lines(self.client, self.label_archive, since_ms)
 
     def add_webhook(self, url: str) -> tuple[dict, str]:
         """Register an endpoint; return it (public form) and its secret."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .. import clock
+from ..clock import now_ms
 from ..errors import ConflictError, NotFoundError
 from ..storage import comments
 from ..storage.keys import STATUSES
@@ -11,12 +13,28 @@ __all__ = ["STATUSES", "Reviewing", "is_comment_id"]
 is_comment_id = comments.is_comment_id
 
 
-def raise_for(outcome: Outcome, comment_id: str) -> None:
+def not_found(comment_id: str, expire_ms: dict[str, int], *, now: int | None = None) -> NotFoundError:
+    """The 404 for a comment id Redis does not hold: expired from the moderation store, or never there.
+
+    A decided comment expires at the earliest its retention after its
+    creation (which the id encodes), so a younger id was never stored.
+    """
+    kept = [ms for ms in expire_ms.values() if ms]
+    if comments.is_comment_id(comment_id) and kept and \
+            comments.created_ms(comment_id) < (now_ms() if now is None else now) - min(kept):
+        days = max(kept) // clock.DAY_MS
+        return NotFoundError(f"Comment {comment_id} has expired from the moderation store: decided comments are kept "
+                             f"for {days} days (MODERATION_RETAIN_DECIDED_DAYS); the website keeps its own copy.",
+                             reason="expired")
+    return NotFoundError(f"There is no comment with id {comment_id!r}.")
+
+
+def raise_for(outcome: Outcome, comment_id: str, expire_ms: dict[str, int]) -> None:
     """Turn a failed queue outcome into the matching 404 or 409 error."""
     if outcome.ok:
         return
     if outcome.code == "not_found":
-        raise NotFoundError(f"There is no comment with id {comment_id!r}.")
+        raise not_found(comment_id, expire_ms)
     messages = {
         "not_pending": f"Comment {comment_id} is already {outcome.detail}; it is not in the review queue.",
         "leased": f"Comment {comment_id} is leased to {outcome.detail}.",
@@ -37,7 +55,7 @@ class Reviewing:
         """A stored comment with its history; NotFoundError if there is none."""
         record = comments.load(self.client, comment_id) if is_comment_id(comment_id) else None
         if record is None:
-            raise NotFoundError(f"There is no comment with id {comment_id!r}.")
+            raise not_found(comment_id, self.queue.expire_ms)
         return record
 
     def queue_page(self, *, order: str, cursor: str | None, limit: int) -> tuple[list, str | None]:
@@ -59,7 +77,7 @@ class Reviewing:
     def decide(self, comment_id: str, holder: str, status: str, note: str, *, override: bool = False) -> dict:
         """Approve or reject (a pending comment, or with `override` a decided one); return the new record."""
         mode = "override" if override else "review"
-        raise_for(self.queue.decide(comment_id, holder, status, note, mode=mode), comment_id)
+        raise_for(self.queue.decide(comment_id, holder, status, note, mode=mode), comment_id, self.queue.expire_ms)
         return self.load(comment_id)
 
     def decide_many(self, items: list[tuple[str, str, str]], holder: str) -> list[Outcome]:
@@ -68,5 +86,5 @@ class Reviewing:
 
     def release(self, comment_id: str, holder: str) -> dict:
         """Give a leased comment back to the queue; return its record."""
-        raise_for(self.queue.release(comment_id, holder), comment_id)
+        raise_for(self.queue.release(comment_id, holder), comment_id, self.queue.expire_ms)
         return self.load(comment_id)

@@ -16,14 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ipaddress
-import re
 from dataclasses import dataclass
 
 import ahocorasick
 
 from model_training.features import fold_accents, link_hosts
 
-HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?([^/:?#\s]+)", re.IGNORECASE)
 # Throw-away mail services, French ones included; extended with the `disposable_domains` list.
 DISPOSABLE_DOMAINS = frozenset("""
 mailinator.com guerrillamail.com guerrillamail.net sharklasers.com 10minutemail.com 10minutemail.net temp-mail.org
@@ -61,12 +59,6 @@ class RuleSettings:
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used for list matching."""
     return fold_accents(text.casefold())
-
-
-def host_of(url: str) -> str:
-    """The host name of a URL or bare domain, lower-case, without www."""
-    match = HOST_RE.match(url.strip())
-    return match.group(1).lower().rstrip(".") if match else ""
 
 
 def domain_matches(host: str, domains) -> str | None:
@@ -172,7 +164,7 @@ def rule_hits(submission: dict, lists: dict, settings: RuleSettings, now: dt.dat
     if entry := email_hit(submission["email"], lists.get("block_emails", ())):
         hits.append(Hit("blocked_email", f"The e-mail address matches the block list entry {entry!r}.", "reject"))
     links = links_in(submission)
-    hosts = set(links) | ({host_of(submission["url"])} if submission.get("url") else set())
+    hosts = set(links) | set(link_hosts(submission["url"]) if submission.get("url") else ())  # one URL reader
     for host in sorted(hosts):
         if domain := domain_matches(host, lists.get("block_urls", ())):
             hits.append(Hit("blocked_url", f"Links to the blocked domain {domain!r}.", "reject"))

@@ -16,7 +16,11 @@ def fare(status: str, label: int) -> str:
 
 
 def shadow_report(client, version: str, *, differences_shown: int = 50) -> dict:
-    """Agreement with the active decisions, the comments where they differ, and both against the labels so far."""
+    """Agreement with the active decisions, the comments where they differ, and both against the labels so far.
+
+    A comment's label is its status when a person decided it, read from its
+    record while Redis keeps it (MODERATION_RETAIN_DECIDED_DAYS).
+    """
     results = {cid: json.loads(raw) for cid, raw in client.hgetall(keys.shadow_results(version)).items()}
     ids = sorted(results)
     agree = sum(1 for r in results.values() if r["status"] == r["active_status"])
@@ -24,12 +28,14 @@ def shadow_report(client, version: str, *, differences_shown: int = 50) -> dict:
     differing = [{"id": cid, "active_status": results[cid]["active_status"], "active_score": results[cid]["active_score"],
                   "shadow_status": results[cid]["status"], "shadow_score": results[cid]["score"]}
                  for cid in reversed(ids) if results[cid]["status"] != results[cid]["active_status"]]
-    labels = dict(zip(ids, client.hmget(keys.labels(), ids), strict=True)) if ids else {}
+    pipe = client.pipeline(transaction=False)
+    for cid in ids:
+        pipe.hmget(keys.comment(cid), "status", "decided_by")
     versus = {"labelled": 0, "active": Counter(), "shadow": Counter()}
-    for cid, raw in labels.items():
-        if raw is None:
+    for cid, (status, decided_by) in zip(ids, pipe.execute() if ids else [], strict=True):
+        if not decided_by:  # not decided by a person (or expired from Redis)
             continue
-        label = json.loads(raw)["label"]
+        label = int(status == "rejected")
         versus["labelled"] += 1
         versus["active"][fare(results[cid]["active_status"], label)] += 1
         versus["shadow"][fare(results[cid]["status"], label)] += 1

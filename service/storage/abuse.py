@@ -12,6 +12,7 @@ import numpy as np
 
 from model_training.features import without_placeholders
 
+from .. import clock
 from . import keys, scripts
 from .comments import NewComment, comment_spec
 from .scripts import NEW_TEXT, ScriptKeys
@@ -83,7 +84,7 @@ class Admitter:
                  duplicate_min_words: int, duplicate_reject_at: int = 3):
         self.rates = {"ip": per_ip, "email": per_email, "site": per_site}
         self.flood_ms = int(flood_seconds * 1000)
-        self.window_ms = duplicate_window_days * 86_400_000
+        self.window_ms = duplicate_window_days * clock.DAY_MS
         self.min_words = duplicate_min_words
         self.repeated_from = duplicate_reject_at - 1  # earlier copies that make a text `repeated_text`
         self._admit = client.register_script(scripts.ADMIT)
@@ -119,7 +120,7 @@ class Admitter:
             high, low = fingerprint >> 32, fingerprint & 0xFFFFFFFF
             payload["text"] = {
                 "count_key": script_keys.add(keys.duplicate(hashlib.sha1(normalized.encode()).hexdigest())),
-                "own": [script_keys.add(k) for k in own], "near": [script_keys.add(k) for k in near],
+                "own": script_keys.add_run(own), "near": script_keys.add_run(near),
                 "window_ms": self.window_ms, "high": high, "low": low, "member": f"{high}:{low}",
                 "max_distance": NEAR_DISTANCE, "repeated_from": self.repeated_from}
         if comment is not None:

@@ -3,14 +3,15 @@
 PREFIX = "mod"
 
 
-def labels() -> str:
-    """Hash: comment id -> current label record (JSON; fields in storage.labels.EXPORT_FIELDS)."""
-    return f"{PREFIX}:labels"
+def label_stream() -> str:
+    """Stream of the moderators' decisions, one entry per decision (field `label`: JSON, storage.labels.FIELDS);
+    the label exporter moves them to the archive files and trims what it wrote."""
+    return f"{PREFIX}:labels:stream"
 
 
-def labels_by_time() -> str:
-    """Sorted set of labelled comment ids scored by decision time (ms)."""
-    return f"{PREFIX}:labels:by_time"
+def label_exporter_lease() -> str:
+    """String: the token of the one instance exporting labels, with the lease's expiry as TTL."""
+    return f"{PREFIX}:labels:exporter"
 
 
 def active_model() -> str:

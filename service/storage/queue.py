@@ -35,10 +35,11 @@ NOT_FOUND = Outcome(False, "not_found", "")
 class ReviewQueue:
     """Review-queue operations over one Redis client; scripts are registered once."""
 
-    def __init__(self, client, lease_seconds: int = 600, *, keep_rejected_days: int = 30, outbox_max: int = 100_000):
+    def __init__(self, client, lease_seconds: int = 600, *, expire_ms: dict[str, int] | None = None,
+                 outbox_max: int = 100_000):
         self.client = client
         self.lease_ms = lease_seconds * 1000
-        self.keep_rejected_ms = keep_rejected_days * 86_400_000
+        self.expire_ms = expire_ms or {}  # status -> ms a decided comment stays in Redis (absent or 0: for good)
         self.outbox_max = outbox_max
         self._claim = client.register_script(scripts.CLAIM)
         self._decide = client.register_script(scripts.DECIDE)
@@ -60,8 +61,8 @@ class ReviewQueue:
         result = self._decide(
             keys=[keys.comment(comment_id), keys.history(comment_id), keys.review_queue(), keys.leases(),
                   keys.by_status("pending"), keys.by_status("approved"), keys.by_status("rejected"),
-                  keys.labels(), keys.labels_by_time(), keys.webhook_outbox()],
-            args=[comment_id, actor, status, note, now, iso(now), mode, self.keep_rejected_ms, self.outbox_max],
+                  keys.label_stream(), keys.webhook_outbox()],
+            args=[comment_id, actor, status, note, now, iso(now), mode, self.expire_ms.get(status, 0), self.outbox_max],
             client=pipeline or self.client)
         return result if pipeline is not None else Outcome.from_script(result)
 

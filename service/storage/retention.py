@@ -1,15 +1,18 @@
-"""Personal data does not outlive its purpose: expired rejected comments leave the indexes, old personal fields go.
+"""Redis holds the working set, not the archive: expired comments leave the indexes, old personal fields go.
 
-Rejected comments expire by themselves (their keys carry a TTL, set when they
-are rejected and cleared when a moderator approves them). This sweep removes
-their ids from the status index, and removes the e-mail, IP and user agent
-of every comment older than the personal-data limit. Labels never held them.
+Decided comments expire by themselves: their keys carry a TTL
+(MODERATION_RETAIN_DECIDED_DAYS), set when they are decided, automatically
+or by a person, and set again when a moderator revises the decision; pending
+comments stay until decided. This sweep removes expired ids from the status
+indexes, and removes the e-mail, IP and user agent of every comment older
+than the personal-data limit. Labels never held them.
 """
 
 from __future__ import annotations
 
 import json
 
+from .. import clock
 from . import keys
 
 PERSONAL_FIELDS = ("email", "ip", "user_agent")
@@ -21,7 +24,7 @@ def cursor_key(status: str) -> str:
     return f"{keys.PREFIX}:retention:scrubbed:{status}"
 
 
-def prune_expired(client, status: str = "rejected", batch: int = 500) -> int:
+def prune_expired(client, status: str, batch: int = 500) -> int:
     """Remove ids whose comment has expired from the oldest end of a status index; return how many."""
     ids = client.zrangebylex(keys.by_status(status), "-", "+", start=0, num=batch)
     if not ids:
@@ -64,6 +67,6 @@ def scrub_personal_data(client, older_than_ms: int, batch: int = 500) -> int:
 
 def sweep(client, *, now_ms: int, keep_personal_days: int) -> dict:
     """Run both retention steps once."""
-    pruned = prune_expired(client)
-    scrubbed = scrub_personal_data(client, now_ms - keep_personal_days * 86_400_000) if keep_personal_days else 0
+    pruned = sum(prune_expired(client, status) for status in ("approved", "rejected"))
+    scrubbed = scrub_personal_data(client, now_ms - keep_personal_days * clock.DAY_MS) if keep_personal_days else 0
     return {"pruned": pruned, "scrubbed": scrubbed}

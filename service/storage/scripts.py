@@ -26,6 +26,14 @@ class ScriptKeys:
             self._positions[key] = len(self.keys)
         return self._positions[key]
 
+    def add_run(self, run: list[str]) -> list[int]:
+        """File distinct keys side by side; return [first, last] position, for `unpack(KEYS, first, last)`."""
+        first = len(self.keys) + 1
+        for key in run:
+            self.keys.append(key)
+            self._positions.setdefault(key, len(self.keys))
+        return [first, len(self.keys)]
+
 
 # KEYS[1] review queue (zset, priority), KEYS[2] leases (zset, expiry ms)
 # ARGV[1] now ms, ARGV[2] lease expiry ms, ARGV[3] holder, ARGV[4] limit,
@@ -60,12 +68,12 @@ return claimed
 
 # KEYS[1] comment hash, KEYS[2] its history, KEYS[3] review queue, KEYS[4] leases,
 # KEYS[5] pending index, KEYS[6] approved index, KEYS[7] rejected index,
-# KEYS[8] labels hash, KEYS[9] labels by time, KEYS[10] webhook outbox stream
+# KEYS[8] label stream, KEYS[9] webhook outbox stream
 # ARGV[1] id, ARGV[2] actor, ARGV[3] new status (approved|rejected), ARGV[4] note,
 # ARGV[5] now ms, ARGV[6] now ISO, ARGV[7] mode: 'review' (pending only) or 'override' (decided only),
-# ARGV[8] ms to keep a rejected comment (0: forever), ARGV[9] outbox max length
-# Besides the status change, it records the human label (keeping earlier ones as revisions), queues a
-# comment.decided event for the webhooks and sets or clears the rejected comment's expiry, all at once.
+# ARGV[8] ms to keep a comment with the new status (0: forever), ARGV[9] outbox max length
+# Besides the status change, it appends the human label to the label stream (a revision is one more entry),
+# queues a comment.decided event for the webhooks and sets or clears the comment's expiry, all at once.
 # Returns {'ok', previous status} or {error code, detail}: not_found, not_pending, same_status, leased.
 DECIDE = """
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -100,22 +108,14 @@ local submission = cjson.decode(fields[1])
 local label = {comment_id = ARGV[1], text = submission.text, label = (new == 'rejected') and 1 or 0,
                lang = fields[4] or nil, decided_by = ARGV[2], decided_at = ARGV[6], model_version = fields[3] or nil,
                score = tonumber(fields[2]), previous_status = status, auto_status = fields[5] or status}
-local earlier = redis.call('HGET', KEYS[8], ARGV[1])
-if earlier then
-  local old = cjson.decode(earlier)
-  local revisions = old.revisions or {}
-  revisions[#revisions + 1] = {label = old.label, decided_by = old.decided_by, decided_at = old.decided_at}
-  label.revisions = revisions
-end
-redis.call('HSET', KEYS[8], ARGV[1], cjson.encode(label))
-redis.call('ZADD', KEYS[9], ARGV[5], ARGV[1])
+redis.call('XADD', KEYS[8], '*', 'label', cjson.encode(label))
 
-redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[9], '*', 'type', 'comment.decided', 'data',
+redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[9], '*', 'type', 'comment.decided', 'data',
            cjson.encode({id = ARGV[1], status = new, previous_status = status, decided_by = ARGV[2],
                          decided_at = ARGV[6], override = (mode == 'override')}))
 
 local keep = tonumber(ARGV[8])
-if new == 'rejected' and keep > 0 then
+if keep > 0 then
   redis.call('PEXPIRE', KEYS[1], keep)
   redis.call('PEXPIRE', KEYS[2], keep)
 else
@@ -140,6 +140,20 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease_holder', 'lease_expires_at')
 redis.call('RPUSH', KEYS[2], cjson.encode({event = 'released', by = ARGV[2], at = ARGV[4]}))
 return {'ok', ''}
+"""
+
+# KEYS[1] a lease (string: its holder's token, with the lease's expiry as TTL); ARGV[1] token, ARGV[2] lease ms.
+# Extends the lease if the caller still holds it; returns 1 if so, else 0.
+RENEW_LEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS[1] a lease as in RENEW_LEASE; ARGV[1] token. Gives it up if the caller holds it.
+RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
 """
 
 # KEYS[1] due deliveries (zset, due time ms)
@@ -197,10 +211,10 @@ return 1
 # storage.abuse.Admitter.admit) whose members name their keys by position in KEYS:
 #   limits  [{key, max, window_s}]  rate-limit counters;
 #   floods  [{key, window_ms}]      flood markers;
-#   text    {count_key, own = [keys], near = [keys], window_ms, high, low, member, max_distance, repeated_from}
-#           when the text is long enough to compare: its duplicate counter, the fingerprint buckets it is
-#           filed under and the neighbouring ones, the fingerprint's two 32-bit halves and the two as the
-#           bucket member 'high:low';
+#   text    {count_key, own = [first, last], near = [first, last], window_ms, high, low, member, max_distance,
+#           repeated_from} when the text is long enough to compare: its duplicate counter, the runs of KEYS
+#           holding the fingerprint buckets it is filed under and the neighbouring ones, the fingerprint's
+#           two 32-bit halves and the two as the bucket member 'high:low';
 #   comment the comment to store, as in STORE_FUNCTION (absent: store nothing).
 # First every limit is checked, in order (limits, then floods); if one is exceeded nothing is recorded and
 # it returns {its 1-based position, ms until it resets, '', 0}. Otherwise it counts the submission in each
@@ -239,10 +253,8 @@ if t then
     while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
     return c
   end
-  local function near(buckets)
-    local names = {}
-    for i, key in ipairs(buckets) do names[i] = KEYS[key] end
-    for _, member in ipairs(redis.call('SUNION', unpack(names))) do
+  local function near(run)
+    for _, member in ipairs(redis.call('SUNION', unpack(KEYS, run[1], run[2]))) do
       local h, l = member:match('^(%d+):(%d+)$')
       if h then  -- members in any other format (an older version's) are ignored, never an error
         local d = popcount(bit.bxor(tonumber(h), t.high)) + popcount(bit.bxor(tonumber(l), t.low))
@@ -253,9 +265,9 @@ if t then
   end
   local is_near = near(t.own) or near(t.near)
   if not is_near then
-    for _, key in ipairs(t.own) do
-      redis.call('SADD', KEYS[key], t.member)
-      redis.call('PEXPIRE', KEYS[key], t.window_ms)
+    for k = t.own[1], t.own[2] do
+      redis.call('SADD', KEYS[k], t.member)
+      redis.call('PEXPIRE', KEYS[k], t.window_ms)
     end
   end
   if seen >= t.repeated_from then text_class = 'repeated_text'
