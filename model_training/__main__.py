@@ -1,5 +1,5 @@
-"""Command line for data scientists: train, evaluate, fetch-data; export-labels, promote, rollback and shadow
-are the service's commands, run from here too."""
+"""Command line for data scientists: train, evaluate, simulate, fetch-data; export-labels, promote, rollback,
+shadow and retrain are the service's commands, run from here too."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .errors import TrainingError
 from .evaluate import evaluate, log
 from .fetch import data_home, fetch
 from .report import write_report
+from .simulate import read_stream, simulate, write_curve
 from .train import Targets, train
 
 SERVICE_COMMANDS = {
@@ -24,6 +25,7 @@ SERVICE_COMMANDS = {
     "promote": "verify a model and make it the active one for every running instance",
     "rollback": "make the previously active model active again",
     "shadow": "score every submission with a candidate model too, without using it",
+    "retrain": "train on the labels, compare with the active model on the newest ones, promote only if better",
 }
 
 
@@ -66,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, type=Path, help="model directory (its params and thresholds are used)")
     data_options(p)
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline and cross-source comparisons")
+
+    p = commands.add_parser(
+        "simulate", help="replay a new site's comments: automation and errors as moderator labels accumulate",
+        description="Replay --stream (a CSV or JSONL with text and label) in order against a model trained on "
+                    "--data: auto-decided comments count as decided (errors against the true label), comments "
+                    "sent to review become moderator labels, and every --every labels the model is retrained on "
+                    "--data plus the labels (label weight as in production unless --weight labels=W), with "
+                    "thresholds chosen as `train` chooses them. Writes OUT/curve.json and OUT/curve.png.")
+    data_options(p)
+    p.add_argument("--stream", required=True, type=Path, help="the new site's comments, in order")
+    p.add_argument("--every", type=int, default=100, help="retrain after this many new labels (default 100)")
+    p.add_argument("--seed", type=int, help="shuffle the stream with this seed instead of keeping file order")
+    p.add_argument("--C", type=float, help="inverse regularisation strength (default: chosen once, as train does)")
 
     p = commands.add_parser(
         "fetch-data", help="put the public corpora in the data home (downloaded once, verified by sha256); "
@@ -118,6 +133,14 @@ def main(argv=None) -> int:
             print(out_dir)
         elif args.command == "evaluate":
             print(run_evaluate(args))
+        elif args.command == "simulate":
+            if args.every < 1:
+                raise TrainingError("--every must be at least 1")
+            weights = dict(args.weight)
+            curve = simulate(load_corpora(args.data, weights=weights), read_stream(args.stream, args.seed),
+                             every=args.every, params={"C": args.C} if args.C is not None else None,
+                             label_weight=weights.get("labels"))
+            print(write_curve(curve, args.out, f"{args.stream.name}, retrained every {args.every} labels"))
         elif args.command == "fetch-data":
             for path in fetch(args.home or data_home(), log=log):
                 print(path)

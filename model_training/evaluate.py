@@ -22,15 +22,18 @@ from sklearn.metrics import (
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from tqdm import tqdm
 
 from .data import Corpus, fold_groups, link_free_texts, threshold_mask
 from .features import (
     MIN_LANGUAGE_EXAMPLES,
     UNDETERMINED,
+    URL_TOKEN,
     WORD_TOKEN_PATTERN,
     build_pipeline,
     detect_language,
     normalize_batch,
+    normalize_text,
 )
 
 TOP_NGRAMS = 25
@@ -45,6 +48,30 @@ EXCERPT_CHARS = 160
 def log(message: str) -> None:
     """Print progress for long steps on stderr."""
     print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+class progress:  # noqa: N801 - used like a function, as tqdm is
+    """Progress of a long step: a bar on a terminal (tqdm), plain log lines otherwise (about every 10 %)."""
+
+    def __init__(self, *, total: int, desc: str):
+        self.total, self.desc, self.done, self._next = total, desc, 0, 0
+        self.bar = tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True) if sys.stderr.isatty() else None
+
+    def __enter__(self) -> progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, n: int = 1) -> None:
+        """Count `n` more steps done."""
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.done >= self._next or self.done == self.total:
+            log(f"{self.desc}: {self.done}/{self.total}")
+            self._next = self.done + max(1, self.total // 10)
 
 
 def build_nb_baseline() -> Pipeline:
@@ -98,16 +125,38 @@ def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=Non
     bare = np.asarray(link_free_texts(corpus) if links else [None] * len(texts), dtype=object)
     scores, without_links = np.zeros(len(texts)), np.full(len(texts), np.nan)
     unique = sorted(set(groups)) if hold_out is None else list(hold_out)
-    for i, group in enumerate(unique, start=1):
-        held_out = groups == group
-        model = _fit(make_model(), texts[~held_out], labels[~held_out], weights[~held_out])
-        scores[held_out] = model.predict_proba(texts[held_out])[:, 1]
-        linked = held_out & (bare != None)  # noqa: E711 - elementwise over an object array
-        if linked.any():  # already normalised: skip the pipeline's first step
-            without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
-        log(f"  {name}: held out {group} ({i}/{len(unique)})")
+    with progress(total=len(unique), desc=f"{name}: groups held out") as bar:
+        for group in unique:
+            held_out = groups == group
+            model = _fit(make_model(), texts[~held_out], labels[~held_out], weights[~held_out])
+            scores[held_out] = model.predict_proba(texts[held_out])[:, 1]
+            linked = held_out & (bare != None)  # noqa: E711 - elementwise over an object array
+            if linked.any():  # already normalised: skip the pipeline's first step
+                without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
+            bar.update()
     languages = np.asarray([detect_language(text) for text in corpus.texts])
     return OutOfFold(scores, without_links, languages, familiar_languages(languages, np.ones(len(texts), bool)))
+
+
+def score_unseen(model, texts: list[str], known_languages) -> OutOfFold:
+    """Score texts a fitted model did not train on, as the service would: with and without links, by language.
+
+    `known_languages` are the languages of the model's training texts (one
+    entry per text), which decide which of these texts it knows enough of.
+    """
+    texts = np.asarray(texts, dtype=object)
+    scores = model.predict_proba(texts)[:, 1] if len(texts) else np.zeros(0)
+    without_links = np.full(len(texts), np.nan)
+    normalized = [normalize_text(t) for t in texts]
+    linked = np.asarray([URL_TOKEN in n.split() for n in normalized], dtype=bool)
+    if linked.any():  # already normalised: skip the pipeline's first step
+        without_links[linked] = model[1:].predict_proba([normalize_text(t, keep_links=False)
+                                                         for t in texts[linked]])[:, 1]
+    languages = np.asarray([detect_language(t) for t in texts], dtype=object)
+    known = np.asarray(known_languages, dtype=object)
+    everything = np.concatenate([known, languages])
+    trained = np.concatenate([np.ones(len(known), bool), np.zeros(len(languages), bool)])
+    return OutOfFold(scores, without_links, languages, familiar_languages(everything, trained)[len(known):])
 
 
 def familiar_languages(languages: np.ndarray, trained: np.ndarray) -> np.ndarray:

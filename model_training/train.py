@@ -169,6 +169,22 @@ def search_params(corpus: Corpus, targets: Targets) -> tuple[dict, OutOfFold, li
     return best[0], best[1], results
 
 
+def fit_with_thresholds(corpus: Corpus, params: dict, targets: Targets, *,
+                        oof: OutOfFold | None = None) -> tuple[object, dict, OutOfFold]:
+    """Thresholds chosen on leave-one-group-out scores (computed unless given), and the model fit on everything.
+
+    Returns the fitted pipeline, the chosen thresholds (with their
+    `expected` outcome) and the out-of-fold scores.
+    """
+    if oof is None:
+        oof = cross_validate(corpus, lambda: build_pipeline(**params))
+    chosen = thresholds_for(corpus, oof, targets)
+    model = build_pipeline(**params)
+    model.fit(np.asarray(corpus.texts, dtype=object), np.asarray(corpus.labels),
+              clf__sample_weight=np.asarray(corpus.weights))
+    return model, chosen, oof
+
+
 def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets: Targets | None = None,
           search: bool = True, baselines: bool = True) -> Path:
     """Train on a corpus, choose thresholds from out-of-fold scores, write the model and its report."""
@@ -184,14 +200,11 @@ def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets
     else:
         params = params or {}
         log("leave-one-group-out scores for thresholds and evaluation")
-        oof = cross_validate(corpus, lambda: build_pipeline(**params))
-    chosen = thresholds_for(corpus, oof, targets)
+        oof = None
+    model, chosen, oof = fit_with_thresholds(corpus, params, targets, oof=oof)
     thresholds = {k: chosen[k] for k in ("approve_below", "reject_at", "by_language")}
     log(f"thresholds: approve below {thresholds['approve_below']:.4f}, reject at {thresholds['reject_at']:.4f}; "
         f"by language: {thresholds['by_language']}")
-    log("fitting the final model on all examples")
-    model = build_pipeline(**params)
-    model.fit(np.asarray(corpus.texts, dtype=object), labels, clf__sample_weight=np.asarray(corpus.weights))
     report, _ = evaluate(corpus, params, thresholds, oof=oof, pipeline=model, baselines=baselines)
     metadata = {
         "params": params,

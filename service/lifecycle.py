@@ -1,4 +1,4 @@
-"""The model and label commands of `python -m service`: promote, rollback, shadow, export-labels.
+"""The model and label commands of `python -m service`: promote, rollback, shadow, export-labels, retrain.
 
 They change or read what the service keeps in Redis, so they live with it;
 `python -m model_training promote|rollback|shadow|export-labels` run these.
@@ -14,10 +14,11 @@ from .clock import parse_since
 from .config import Settings
 from .errors import ValidationError
 from .moderation import promotion
+from .moderation.retraining import Retrainer
 from .storage import labels
 from .storage.client import connect, ping
 
-COMMANDS = ("promote", "rollback", "shadow", "export-labels")
+COMMANDS = ("promote", "rollback", "shadow", "export-labels", "retrain")
 
 
 def add_commands(commands) -> None:
@@ -46,6 +47,20 @@ def add_commands(commands) -> None:
     p.add_argument("--out", required=True, type=Path, help="output file ('-' for stdout)")
     p.add_argument("--since", help="only decisions made at or after this ISO 8601 date or time")
     redis_option(p)
+    p = commands.add_parser(
+        "retrain", help="train a candidate on the labels, judge it against the active model on the newest ones, "
+                        "promote it only if it is better",
+        description="Train a candidate on --data plus the moderators' labels (all but the newest 20 %%, held out "
+                    "by decision time), with the active model's hyper-parameters; judge both models on the held-out "
+                    "labels as the service decides; promote the candidate only if it automates more with no more "
+                    "errors than allowed. Every run is recorded (GET /v1/admin/model) and its report written to "
+                    "the candidate's directory (retrain.json).")
+    p.add_argument("--data", action="extend", nargs="+", required=True, type=Path,
+                   help="the base corpora, as for `python -m model_training train` (e.g. the output of fetch-data "
+                        "and data/fr_news_comments.csv)")
+    p.add_argument("--label-weight", type=float, help="sample weight of the labels (default: training's default)")
+    models_root_option(p)
+    redis_option(p)
 
 
 def run(args, settings: Settings) -> int:
@@ -56,6 +71,8 @@ def run(args, settings: Settings) -> int:
     root = getattr(args, "models_root", None) or settings.models_root
     if args.command == "export-labels":
         return _export(client, args, settings)
+    if args.command == "retrain":
+        return _retrain(client, args, settings, actor, root)
     if args.command == "promote":
         record = promotion.promote(client, args.model_dir, actor, root)
         _say(f"model {record['version']} is now active; running instances switch within seconds")
@@ -89,6 +106,19 @@ def _export(client, args, settings: Settings) -> int:
         if out is not sys.stdout:
             out.close()
     _say(f"exported {count} labels")
+    return 0
+
+
+def _retrain(client, args, settings: Settings, actor: str, root: Path) -> int:
+    report = Retrainer(client, Path(root), labels.LabelArchive(settings.labels_dir), args.data, actor,
+                       args.label_weight).run()
+    for role in ("candidate", "active"):
+        m = report["metrics"][role]
+        _say(f"{role} {report[role]}: automates {m['auto_share']:.1%} of {m['labels']} held-out labels; "
+             f"ham auto-rejected {m['ham_auto_rejected']}, spam auto-approved {m['spam_approved']}")
+    verdict = "promoted" if report["promoted"] else "kept the active model"
+    _say(f"{verdict}: {report['reason']}")
+    print(report["candidate"] if report["promoted"] else report["active"])
     return 0
 
 

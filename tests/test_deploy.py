@@ -33,7 +33,7 @@ def test_compose_topology():
     assert services["api"]["environment"]["MODERATION_REDIS_URL"].endswith("redis://redis:6379/0}")
     assert "ports" not in services["api"]  # reached through the proxy, so it scales with --scale api=N
     assert services["trainer"]["profiles"] == ["train"] and services["prometheus"]["profiles"] == ["monitoring"]
-    assert "promote" in services["trainer"]["command"][0]
+    assert "service retrain" in services["trainer"]["command"][0]  # gated: promotes only a better model
     assert {"redis-data", "models", "labels"} <= set(compose["volumes"])
 
 

@@ -85,3 +85,14 @@ def test_personal_fields_of_old_comments_are_removed_once(redis_client):
     later = now + 81 * DAY_MS
     assert retention.sweep(redis_client, now_ms=later, keep_personal_days=90)["scrubbed"] == 1
     assert "email" not in comments.load(redis_client, recent)["submission"]
+
+
+def test_one_sweep_prunes_every_expired_id_batch_after_batch(redis_client):
+    queue = ReviewQueue(redis_client, expire_ms={"approved": 100})
+    expiring = [make_comment(redis_client, 0.5, ms=1_000 + n) for n in range(7)]
+    live = make_comment(redis_client, 0.1, "approved", ms=2_000)
+    for comment_id in expiring:
+        assert queue.decide(comment_id, "awa", "approved").ok
+    time.sleep(0.25)
+    assert retention.prune_expired(redis_client, "approved", batch=2) == 7
+    assert redis_client.zrange(keys.by_status("approved"), 0, -1) == [live]

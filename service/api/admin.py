@@ -60,6 +60,13 @@ def _with_version_from_body(action):
     return _registry_call(lambda: action(version, g.user["name"]))
 
 
+@bp.get("/v1/admin/model")
+@require("admin")
+def model_history():
+    """The active and shadow records, earlier active models, and the retraining runs, promoted or not."""
+    return runtime().administration.model_history()
+
+
 @bp.post("/v1/admin/model")
 @require("admin")
 def promote_model():

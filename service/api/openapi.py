@@ -160,10 +160,14 @@ def build_document(fields, model_version: str) -> dict:
             "summary": "Revoke a person's token (admins)", "operationId": "revokeToken", "security": MODERATOR,
             "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"204": {"description": "Revoked"}, **_problems(401, 403, 404, 503)}}},
-        "/v1/admin/model": {"post": {
-            "summary": "Verify a model of the models root and make it active on every instance (admins)",
-            "operationId": "promoteModel", "security": MODERATOR, "requestBody": _body("VersionRequest"),
-            "responses": {"200": _json("RegistryRecord"), **_problems(400, 401, 403, 409, 415, 422, 503)}}},
+        "/v1/admin/model": {
+            "get": {"summary": "Active and shadow records, earlier active models, retraining runs (admins)",
+                    "operationId": "modelHistory", "security": MODERATOR,
+                    "responses": {"200": _json("ModelHistory"), **_problems(401, 403, 503)}},
+            "post": {
+                "summary": "Verify a model of the models root and make it active on every instance (admins)",
+                "operationId": "promoteModel", "security": MODERATOR, "requestBody": _body("VersionRequest"),
+                "responses": {"200": _json("RegistryRecord"), **_problems(400, 401, 403, 409, 415, 422, 503)}}},
         "/v1/admin/model/rollback": {"post": {
             "summary": "Make the previously active model active again (admins)", "operationId": "rollbackModel",
             "security": MODERATOR, "responses": {"200": _json("RegistryRecord"), **_problems(401, 403, 409, 503)}}},
@@ -299,6 +303,12 @@ def build_document(fields, model_version: str) -> dict:
         "RegistryRecord": {"type": "object", "required": ["version", "sha256", "by", "at"], "properties": {
             "version": {"type": "string"}, "sha256": {"type": "string"}, "by": {"type": "string"},
             "at": {"type": "string"}}},
+        "ModelHistory": {"type": "object", "required": ["active", "shadow", "previous", "retraining"], "properties": {
+            "active": {"oneOf": [{"$ref": "#/components/schemas/RegistryRecord"}, {"type": "null"}]},
+            "shadow": {"oneOf": [{"$ref": "#/components/schemas/RegistryRecord"}, {"type": "null"}]},
+            "previous": {"type": "array", "items": {"$ref": "#/components/schemas/RegistryRecord"}},
+            "retraining": {"type": "array", "items": {"type": "object", "required": [
+                "at", "by", "candidate", "active", "labels", "metrics", "promoted", "reason"]}}}},
         "ShadowReport": {"type": "object", "required": ["version", "compared", "agreement", "differences",
                                                         "against_labels"], "properties": {
             "version": {"type": "string"}, "compared": {"type": "integer"}, "agreement": {"type": ["number", "null"]},

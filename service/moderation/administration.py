@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..storage import keys, model_registry, webhooks
 from ..storage import labels as label_store
-from . import promotion
+from . import promotion, retraining
 from .shadow import shadow_report
 
 
@@ -38,6 +38,12 @@ class Administration:
         """The shadow report of a version (default: the current shadow model), or None when there is none."""
         version = version or model_registry.shadow_version(self.client)
         return shadow_report(self.client, version) if version else None
+
+    def model_history(self) -> dict:
+        """Who made which model active or shadow and when, the earlier active ones, and every retraining run."""
+        return {"active": model_registry.read(self.client), "shadow": model_registry.read(self.client,
+                                                                                          keys.shadow_model()),
+                "previous": model_registry.history(self.client), "retraining": retraining.runs(self.client)}
 
     def export_labels(self, since_ms: int | None):
         """The moderators' decisions as JSONL lines, one per comment, in the order of their newest decision."""

@@ -38,6 +38,19 @@ class ModelState:
     shadow_thresholds: Thresholds | None = None  # the shadow model's own, never the overrides
 
 
+def thresholds_of(model: LoadedModel, overrides: tuple = (None, None), *, approve_unfamiliar: bool = False,
+                  trusted_domains: frozenset = TRUSTED_DOMAINS) -> Thresholds:
+    """A model's thresholds; an override replaces that threshold for every language."""
+    approve_below, reject_at = overrides
+    own = model.thresholds
+    by_language = {language: (approve_below if approve_below is not None else pair["approve_below"],
+                              reject_at if reject_at is not None else pair["reject_at"])
+                   for language, pair in own.get("by_language", {}).items()}
+    return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
+                      reject_at=own["reject_at"] if reject_at is None else reject_at,
+                      approve_unfamiliar=approve_unfamiliar, trusted_domains=trusted_domains, by_language=by_language)
+
+
 class ModelManager:
     """Load the configured model, then follow the active and shadow records in Redis."""
 
@@ -62,16 +75,9 @@ class ModelManager:
             log.warning("Redis unreachable at start: serving %s until the registry can be read", self.state.active.version)
 
     def thresholds_for(self, model: LoadedModel, overrides: tuple = (None, None)) -> Thresholds:
-        """The model's thresholds; an override replaces that threshold for every language."""
-        approve_below, reject_at = overrides
-        own = model.thresholds
-        by_language = {language: (approve_below if approve_below is not None else pair["approve_below"],
-                                  reject_at if reject_at is not None else pair["reject_at"])
-                       for language, pair in own.get("by_language", {}).items()}
-        return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
-                          reject_at=own["reject_at"] if reject_at is None else reject_at,
-                          approve_unfamiliar=self.approve_unfamiliar, trusted_domains=self.trusted_domains,
-                          by_language=by_language)
+        """The model's thresholds with this instance's settings; an override replaces one for every language."""
+        return thresholds_of(model, overrides, approve_unfamiliar=self.approve_unfamiliar,
+                             trusted_domains=self.trusted_domains)
 
     def _state_for(self, active: LoadedModel, shadow: LoadedModel | None) -> ModelState:
         return ModelState(active=active, thresholds=self.thresholds_for(active, self.overrides), shadow=shadow,

@@ -14,6 +14,11 @@ def label_exporter_lease() -> str:
     return f"{PREFIX}:labels:exporter"
 
 
+def retrain_runs() -> str:
+    """List of JSON reports of retraining runs, promoted or not, newest first (moderation.retraining)."""
+    return f"{PREFIX}:model:retrain_runs"
+
+
 def active_model() -> str:
     """Hash: the record (version, sha256, by, at) of the model every instance serves."""
     return f"{PREFIX}:model:active"

@@ -40,6 +40,11 @@ def announce(client, key: str, record: dict | None, *, previous: dict | None = N
     pipe.execute()
 
 
+def history(client) -> list[dict]:
+    """The earlier active records, newest first (what rollback goes back to)."""
+    return [json.loads(raw) for raw in client.lrange(keys.model_history(), 0, -1)]
+
+
 def pop_previous(client) -> dict | None:
     """Take the most recent earlier active record off the history, or None when there is none."""
     raw = client.lpop(keys.model_history())

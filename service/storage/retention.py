@@ -25,17 +25,26 @@ def cursor_key(status: str) -> str:
 
 
 def prune_expired(client, status: str, batch: int = 500) -> int:
-    """Remove ids whose comment has expired from the oldest end of a status index; return how many."""
-    ids = client.zrangebylex(keys.by_status(status), "-", "+", start=0, num=batch)
-    if not ids:
-        return 0
-    pipe = client.pipeline(transaction=False)
-    for comment_id in ids:
-        pipe.exists(keys.comment(comment_id))
-    gone = [i for i, exists in zip(ids, pipe.execute(), strict=True) if not exists]
-    if gone:
-        client.zrem(keys.by_status(status), *gone)
-    return len(gone)
+    """Remove ids whose comment has expired from the oldest end of a status index; return how many.
+
+    Batch after batch while every id of a batch has expired: comments expire
+    in about the order they were created, so the first batch with a live
+    comment is where the expired ones end.
+    """
+    pruned = 0
+    while True:
+        ids = client.zrangebylex(keys.by_status(status), "-", "+", start=0, num=batch)
+        if not ids:
+            return pruned
+        pipe = client.pipeline(transaction=False)
+        for comment_id in ids:
+            pipe.exists(keys.comment(comment_id))
+        gone = [i for i, exists in zip(ids, pipe.execute(), strict=True) if not exists]
+        if gone:
+            client.zrem(keys.by_status(status), *gone)
+            pruned += len(gone)
+        if len(gone) < len(ids):
+            return pruned
 
 
 def scrub_personal_data(client, older_than_ms: int, batch: int = 500) -> int:
