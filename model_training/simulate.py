@@ -42,9 +42,14 @@ class Window:
             self.ham_rejected += label == 0 and status == "rejected"
             self.spam_approved += label == 1 and status == "approved"
 
-    def entry(self, labels: int) -> dict:
-        """One point of the curve: shares of the comments seen, of the ham seen and of the spam seen."""
-        return {"labels": labels, "seen": self.seen,
+    def entry(self, labels: int, model_labels: int) -> dict:
+        """One point of the curve: shares of the comments seen, of the ham seen and of the spam seen.
+
+        `labels` is the number of labels at the end of the window (when the
+        model is retrained), `model_labels` the number the model that decided
+        the window's comments had learnt from.
+        """
+        return {"labels": labels, "model_labels": model_labels, "seen": self.seen,
                 "auto_share": round(self.automated / self.seen, 4) if self.seen else None,
                 "ham_auto_rejected": round(self.ham_rejected / self.ham, 4) if self.ham else None,
                 "spam_auto_approved": round(self.spam_approved / self.spam, 4) if self.spam else None,
@@ -90,7 +95,7 @@ def simulate(base: Corpus, stream: list[tuple[str, int]], *, every: int, targets
                         break
             if not retrain:
                 break
-            curve.append(window.entry(len(labelled)))
+            curve.append(window.entry(len(labelled), curve[-1]["labels"] if curve else 0))
             window = Window()
             corpus = Corpus()
             corpus.extend(base)
@@ -100,7 +105,7 @@ def simulate(base: Corpus, stream: list[tuple[str, int]], *, every: int, targets
             model, thresholds, oof = fit_with_thresholds(corpus, params, targets)
             known_languages = oof.languages
     if window.seen:
-        curve.append(window.entry(len(labelled)))
+        curve.append(window.entry(len(labelled), curve[-1]["labels"] if curve else 0))
     return curve
 
 
@@ -110,16 +115,19 @@ def write_curve(curve: list[dict], out_dir: Path, title: str = "") -> Path:
     (out_dir / CURVE_FILE).write_text(json.dumps(curve, indent=2) + "\n")
     from .report import plt  # matplotlib with its non-interactive backend
     figure, axis = plt.subplots(figsize=(7, 4))
-    x = [entry["labels"] for entry in curve]
+    x = [entry["model_labels"] for entry in curve]
     for key, name, style in (("auto_share", "auto-decided", "o-"), ("ham_auto_rejected", "ham auto-rejected", "s--"),
                              ("spam_auto_approved", "spam auto-approved", "^:")):
         axis.plot(x, [np.nan if entry[key] is None else entry[key] for entry in curve], style, label=name)
-    axis.set_xlabel("moderator labels when the model was retrained (the last point: at the end)")
-    axis.set_ylabel("share of the comments that followed")
+    for entry, share in zip(curve, (e["auto_share"] for e in curve), strict=True):
+        axis.annotate(f"n={entry['seen']}", (entry["model_labels"], share or 0), textcoords="offset points",
+                      xytext=(0, 7), ha="center", fontsize=7)
+    axis.set_xlabel("moderator labels the model had learnt from (n: comments it decided)")
+    axis.set_ylabel("share of the comments it decided")
     axis.set_ylim(0, 1)
     axis.grid(alpha=0.3)
     axis.legend()
-    axis.set_title(title or "Automation as the moderators' labels accumulate")
+    axis.set_title(title or "Automation as the moderators' labels accumulate", fontsize=10)
     figure.tight_layout()
     figure.savefig(out_dir / PLOT_FILE, dpi=110)
     plt.close(figure)

@@ -33,6 +33,7 @@ def test_simulate_writes_one_entry_per_retraining_and_the_plot(tmp_path, uci_dat
     assert sum(entry["seen"] for entry in curve) == 160  # every comment counted once
     retrainings = [entry["labels"] for entry in curve[:-1]]
     assert retrainings == [40 * k for k in range(1, len(retrainings) + 1)]
+    assert [entry["model_labels"] for entry in curve] == [0, *retrainings]
     for entry in curve:
         assert {"labels", "seen", "auto_share", "ham_auto_rejected", "spam_auto_approved"} <= entry.keys()
         assert entry["ham"] + entry["spam"] == entry["seen"] and 0 <= entry["auto_share"] <= 1

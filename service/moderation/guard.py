@@ -25,6 +25,9 @@ class Guard:
         self.lists = ListCache(client, LIST_NAMES)
         self.rule_settings = RuleSettings(max_links=settings.max_links, min_submit_seconds=settings.min_submit_seconds,
                                           duplicate_reject_at=settings.duplicate_reject_at)
+        # The duplicate rule's hit for each class of text admission can find.
+        self.text_hits: dict[str, Hit | None] = {text_class: text_hit(text_class, self.rule_settings)
+                                                 for text_class in TEXT_CLASSES}
 
     def admit(self, submission: dict, *, ip: str | None, site: str | None, normalized: str,
               comment: NewComment | None = None, expire_ms: dict[str, int] | None = None) -> Admission:
@@ -50,6 +53,3 @@ class Guard:
         """The rules that fire but the duplicate rule: lists, links, honeypot, timing, e-mail."""
         return rule_hits(submission, self.lists.get(), self.rule_settings)
 
-    def text_hits(self) -> dict[str, Hit | None]:
-        """The duplicate rule's hit for each class of text admission can find."""
-        return {text_class: text_hit(text_class, self.rule_settings) for text_class in TEXT_CLASSES}

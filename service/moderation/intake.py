@@ -8,7 +8,7 @@ from model_training.features import UNDETERMINED, URL_TOKEN, detect_language, no
 
 from ..clock import iso
 from ..storage import comments
-from ..storage.comments import Outcome
+from ..storage.comments import NewComment, Outcome
 from .guard import Guard
 from .model import LoadedModel
 from .model_manager import ModelState
@@ -97,7 +97,7 @@ def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None,
     shadow_score, shadow = verdict(state.shadow, state.shadow_thresholds) if state.shadow else (None, None)
     hits = guard.rules(submission)
     outcomes = {}
-    for text_class, text_hit in guard.text_hits().items():
+    for text_class, text_hit in guard.text_hits.items():
         bounds = [*hits, text_hit] if text_hit else hits
         decision = within_rules(active, bounds)
         outcomes[text_class] = Outcome(decision.status, decision.reasons,
@@ -107,9 +107,8 @@ def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None,
               "model_version": state.active.version, "language": language,
               "features": score.top_features(FEATURES_SHOWN), "submission": submission,
               "created_at": now, "updated_at": now}
-    comment = comments.NewComment(fields, outcomes, shadow={"version": state.shadow.version,
-                                                             "score": round(shadow_score.probability, 6)}
-                                  if shadow else None)
+    shadow_fields = {"version": state.shadow.version, "score": round(shadow_score.probability, 6)} if shadow else None
+    comment = NewComment(fields, outcomes, shadow=shadow_fields)
     admission = guard.admit(submission, ip=ip, site=site, normalized=normalized, comment=comment,
                             expire_ms=expire_ms)
     return comment.record(admission.text_class)

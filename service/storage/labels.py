@@ -131,29 +131,44 @@ def stream_events(client) -> list[dict]:
             for event_id, fields in client.xrange(keys.label_stream())]
 
 
+def _events(archive: LabelArchive, pending: list[dict], since_ms: int | None) -> Iterator[dict]:
+    """The archive's decisions, then those of `pending` (read from the stream earlier) not archived since."""
+    last = None
+    for event in archive.events(since_ms):
+        last = event["event_id"]
+        yield event
+    for event in pending:
+        if last is None or _id_key(event["event_id"]) > _id_key(last):
+            yield event
+
+
 def iter_labels(client, archive: LabelArchive, since_ms: int | None = None) -> Iterator[dict]:
     """Yield one label per comment, the newest decision with the earlier ones as `revisions`, in decision order.
 
-    Reads the stream first and the archive second, so an entry the exporter
-    moves in between is read from the archive; `since_ms` keeps comments
-    whose newest decision was made at or after it (revisions older than its
-    day are not listed).
+    The stream is read before the archive, so an entry the exporter moves in
+    between is read from the archive. Two passes over the files keep memory
+    small (a year of labels is not held at once): the first finds each
+    comment's newest decision, the second yields it. `since_ms` keeps
+    comments whose newest decision was made at or after it (revisions older
+    than its day are not listed).
     """
     pending = stream_events(client)
-    events = {e["event_id"]: e for e in archive.events(since_ms)}
-    events.update((e["event_id"], e) for e in pending)
-    folded: dict[str, tuple[int, dict]] = {}
-    for event_id in sorted(events, key=_id_key):
-        event = events[event_id]
-        _, earlier = folded.pop(event["comment_id"], (0, None))
-        label = {k: event.get(k) for k in FIELDS}
-        label["revisions"] = ([*(earlier["revisions"] or []), {k: earlier[k] for k in ("label", "decided_by",
-                                                                                        "decided_at")}]
-                              if earlier else None)
-        folded[event["comment_id"]] = (_entry_ms(event_id), label)
-    for ms, label in folded.values():
-        if since_ms is None or ms >= since_ms:
-            yield label
+    newest: dict[str, str] = {}
+    end = None
+    for event in _events(archive, pending, since_ms):
+        newest[event["comment_id"]] = end = event["event_id"]
+    if end is None:
+        return
+    revisions: dict[str, list[dict]] = {}
+    for event in _events(archive, pending, since_ms):
+        if _id_key(event["event_id"]) > _id_key(end):
+            break  # archived after the first pass: not in this snapshot
+        comment_id = event["comment_id"]
+        if newest[comment_id] != event["event_id"]:
+            revisions.setdefault(comment_id, []).append({k: event.get(k) for k in ("label", "decided_by",
+                                                                                   "decided_at")})
+        elif since_ms is None or _entry_ms(event["event_id"]) >= since_ms:
+            yield {**{k: event.get(k) for k in FIELDS}, "revisions": revisions.pop(comment_id, None)}
 
 
 def export_lines(client, archive: LabelArchive, since_ms: int | None = None) -> Iterator[str]:
