@@ -6,7 +6,10 @@ RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY model_training ./model_training
-RUN /opt/venv/bin/pip install --no-cache-dir .
+# The review page's catalogs are compiled here, at install, from their .po files.
+RUN /opt/venv/bin/pip install --no-cache-dir babel==2.17.0 \
+    && /opt/venv/bin/pybabel compile -d service/translations \
+    && /opt/venv/bin/pip install --no-cache-dir .
 
 # Run: the virtualenv, the shipped model, a non-root user.
 FROM python:3.11-slim

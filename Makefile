@@ -10,7 +10,10 @@ export HOST PORT
 
 .PHONY: install run test system-test-deps audit clean
 
-install: $(VENV)/.installed
+# The review page's French catalog, compiled from its .po at install (the .mo files are not committed).
+CATALOGS := service/translations/fr/LC_MESSAGES/messages.mo
+
+install: $(VENV)/.installed $(CATALOGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +26,9 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml
 $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml
 	$(PY) -m pip install --quiet --editable '.[test]'
 	@touch $@ $(VENV)/.installed
+
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -i $< -o $@
 
 run: install
 	$(PY) -m service serve
@@ -39,7 +45,7 @@ system-test-deps:
 
 LINTED := service model_training tests benchmarks
 
-test: $(VENV)/.installed-test system-test-deps
+test: $(VENV)/.installed-test $(CATALOGS) system-test-deps
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest

@@ -56,7 +56,7 @@ def main(out: Path) -> None:
                 page.fill("#token", token)
                 page.click("button[type=submit]")
                 page.wait_for_selector("body[data-ready]")
-                page.click("text=Claim next 10")
+                page.click("button[data-action=claim]")
                 page.wait_for_selector(".lease")
                 page.keyboard.press("j")
                 page.screenshot(path=str(out), full_page=True)

@@ -13,6 +13,7 @@ from .api import (
     bodylimit,
     comments,
     health,
+    i18n,
     model_info,
     openapi,
     problems,
@@ -90,6 +91,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(model_info.bp)
     app.register_blueprint(admin.bp)
+    i18n.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
     app.extensions["moderation.metrics"] = Metrics()

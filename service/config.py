@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from model_training.features import TRUSTED_DOMAINS, read_domain_list
 
@@ -76,6 +77,8 @@ class Settings:
     lease_seconds: int = setting("MODERATION_LEASE_SECONDS", 600, "int", low=1, high=24 * 3600)
     secret_key: str | None = setting("MODERATION_SECRET_KEY", None)
     cookie_secure: bool = setting("MODERATION_COOKIE_SECURE", True, "bool")
+    ui_language: str = setting("MODERATION_UI_LANGUAGE", "fr", "lower", choices=("fr", "en", "auto"))
+    ui_timezone: str = setting("MODERATION_UI_TIMEZONE", "UTC", "timezone")
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> Settings:
@@ -180,6 +183,15 @@ def _domains(raw: str, name: str, default: frozenset) -> frozenset:
     return default | domains
 
 
+def _timezone(raw: str, name: str, default=None) -> str:
+    """An IANA time zone name such as Africa/Dakar."""
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"{name} must be a time zone such as Africa/Abidjan or UTC, got {raw!r}") from None
+    return raw
+
+
 def _bool(raw: str, name: str, default=None) -> bool:
     raw = raw.lower()
     if raw in ("0", "false", "no", "off"):
@@ -192,6 +204,8 @@ def _bool(raw: str, name: str, default=None) -> bool:
 PARSERS = {
     "text": lambda raw, name, default: raw,
     "upper": lambda raw, name, default: raw.upper(),
+    "lower": lambda raw, name, default: raw.lower(),
+    "timezone": _timezone,
     "path": lambda raw, name, default: Path(raw).resolve(),
     "float": _float,
     "int": _int,

@@ -52,8 +52,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, live_server):
+    """A page of a moderator who chose English (the deployment's default is French: tests below)."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.add_cookies([{"name": "moderation_lang", "value": "en", "url": live_server}])
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
@@ -145,7 +147,7 @@ def test_claim_button_leases_comments_to_me(page, live_server, token, redis_clie
 def test_override_from_the_auto_rejected_tab(page, live_server, token, redis_client):
     comment_id = make_comment(redis_client, 0.97, status="rejected")
     sign_in(page, live_server, token)
-    page.click("text=Auto-rejected")
+    page.click("nav.tabs >> text=Rejected")
     expect(page.locator(".comment")).to_have_count(1)
     page.wait_for_selector("body[data-ready]")
     page.keyboard.press("a")
@@ -223,3 +225,36 @@ def test_cards_leased_to_others_are_skipped_and_a_key_on_one_says_why(page, live
     page.keyboard.press("a")
     expect(page.locator("#flash")).to_have_text("Another moderator is reviewing this comment; j and k skip it.")
     assert status_of(redis_client, locked_id) == "pending"
+
+
+def test_french_by_default_then_english_by_choice_kept_across_sign_ins(browser, live_server, token, redis_client):
+    import json
+    import time
+    import urllib.request
+    body = json.dumps({"name": "Aminata", "email": "a@exemple.sn", "text": "Merci pour cet article",
+                       "form_rendered_at": time.time()}).encode()  # sent too fast: held for review with a reason
+    urllib.request.urlopen(urllib.request.Request(f"{live_server}/v1/comments", data=body,
+                                                  headers={"Content-Type": "application/json"}), timeout=10)
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server, token)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("nav.tabs")).to_contain_text("À examiner")
+    expect(page.locator(".comment .reasons")).to_contain_text("Envoyé trop vite après l'affichage du formulaire")
+    expect(page.locator(".comment .state")).to_have_text("à examiner")
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", page.locator("time.posted").inner_text())  # 02/12/2026 08:30
+    page.keyboard.press("a")
+    expect(page.locator("#flash")).to_have_text("Commentaire de Aminata approuvé")
+    expect(page.locator(".comment .state")).to_have_text("approuvé")
+
+    page.click("button[lang=en]")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("nav.tabs")).to_contain_text("To review")
+    page.click("nav.tabs >> text=Approved")
+    expect(page.locator(".comment .reasons")).to_contain_text("Sent too soon after the form was shown")
+    assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}\s[AP]M", page.locator("time.posted").inner_text())
+    page.click("text=Sign out")
+    expect(page.locator("h1")).to_have_text("Comment moderation")  # the choice outlives the session
+    sign_in(page, live_server, token)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    context.close()

@@ -6,10 +6,12 @@ import hmac
 import secrets
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from . import runtime
 from .auth import session_user
 from .highlight import highlight
+from .i18n import COOKIE, COOKIE_DAYS, LANGUAGES, js_messages
 from .views import moderator_view
 
 bp = Blueprint("web", __name__)
@@ -49,18 +51,32 @@ def review():
     else:
         records, _ = reviewing.by_status(tab, limit=PAGE_SIZE)
     return render_template("review.html", tab=tab, user=user, items=[moderator_view(r) for r in records],
-                           counts=reviewing.counts(), csrf_token=csrf_token())
+                           counts=reviewing.counts(), csrf_token=csrf_token(), js_messages=js_messages())
+
+
+@bp.post("/review/language")
+def language():
+    """Keep the moderator's choice of language (a cookie; signed in or not) and go back to the page."""
+    chosen = request.form.get("language", "")
+    back = request.form.get("next", "")
+    # Only a path of this page: never an absolute URL or a scheme-relative one (an open redirect).
+    target = back if back.startswith("/review") else url_for("web.review")
+    response = redirect(target, 303)
+    if _form_csrf_ok() and chosen in LANGUAGES:
+        response.set_cookie(COOKIE, chosen, max_age=COOKIE_DAYS * 86400, samesite="Strict", httponly=True,
+                            secure=runtime().settings.cookie_secure)
+    return response
 
 
 @bp.post("/review/login")
 def login():
     """Check the token and open a session; failures go back to the form with a message."""
     if not _form_csrf_ok():
-        session["login_error"] = "The form expired; please sign in again."
+        session["login_error"] = _("The form expired; please sign in again.")
         return redirect(url_for("web.review"), 303)
     user = runtime().accounts.verify(request.form.get("token", "").strip())
     if user is None or user["role"] == "site":
-        session["login_error"] = "This token is not valid."
+        session["login_error"] = _("This token is not valid.")
         return redirect(url_for("web.review"), 303)
     session.clear()
     session["user"] = user

@@ -7,6 +7,9 @@
   const flash = document.getElementById("flash");
   const help = document.getElementById("help");
   const items = () => Array.from(document.querySelectorAll(".comment"));
+  // The page's messages in the moderator's language (service/api/i18n.py), with {name} and {n} to fill in.
+  const messages = JSON.parse(document.getElementById("messages").textContent);
+  const t = (key, values) => messages[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
   let current = -1;
 
   function say(message, kind) {
@@ -55,7 +58,7 @@
 
   function markDone(el, status) {
     el.classList.add("done");
-    el.querySelector(".state").textContent = status;
+    el.querySelector(".state").textContent = messages.statuses[status] || status;
     el.querySelectorAll("button, input").forEach((b) => { b.disabled = true; });
   }
 
@@ -66,7 +69,7 @@
   async function decide(el, decision) {
     if (!el || el.classList.contains("done")) return;
     if (el.classList.contains("locked")) {
-      say("Another moderator is reviewing this comment; j and k skip it.", "error");
+      say(t("locked", {}), "error");
       return;
     }
     if (tab === "rejected" && decision !== "approve") return;
@@ -74,7 +77,7 @@
     try {
       const record = await call(decisionUrl(el.dataset.id), { decision: decision });
       markDone(el, record.status);
-      say((decision === "approve" ? "Approved " : "Rejected ") + "comment by " + record.comment.name, "info");
+      say(t(decision === "approve" ? "approved" : "rejected", { name: record.comment.name }), "info");
       step(1);
     } catch (error) {
       say(error.message, "error");
@@ -83,7 +86,7 @@
 
   async function bulk(decision) {
     const chosen = items().filter((el) => el.querySelector(".select").checked && !el.classList.contains("done"));
-    if (!chosen.length) { say("Select comments first (x or the checkboxes).", "error"); return; }
+    if (!chosen.length) { say(t("select_first", {}), "error"); return; }
     let failed = 0;
     if (tab === "queue") {
       try {
@@ -100,14 +103,14 @@
         catch (error) { failed += 1; }
       }
     }
-    say((chosen.length - failed) + " done" + (failed ? ", " + failed + " refused (taken or already decided)" : ""),
+    say(t("done", { n: chosen.length - failed }) + (failed ? ", " + t("refused", { n: failed }) : ""),
         failed ? "error" : "info");
   }
 
   async function claim() {
     try {
       const data = await call("/v1/review/claim", { limit: 10 });
-      say("Claimed " + data.claimed.length + " comments", "info");
+      say(t("claimed", { n: data.claimed.length }), "info");
       window.location.reload();
     } catch (error) { say(error.message, "error"); }
   }
