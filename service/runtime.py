@@ -10,6 +10,7 @@ from .config import Settings
 from .moderation import intake
 from .moderation.accounts import Accounts
 from .moderation.administration import Administration
+from .moderation.explain import weighty_words
 from .moderation.guard import Guard
 from .moderation.model_manager import ModelManager
 from .moderation.reviewing import Reviewing
@@ -46,6 +47,10 @@ class Runtime:
         """Admit, score, decide and store a validated submission with the models in force; return the record."""
         return intake.submit(self.guard, self.models.state, submission, ip=ip, site=site,
                              expire_ms=self.settings.expire_ms)
+
+    def weighty_words(self, text: str) -> list[dict]:
+        """The words that moved the active model's score of a text most (moderation.explain), for a person."""
+        return weighty_words(self.models.state.active, text)
 
     def check_storage(self) -> None:
         """Raise StorageUnavailableError unless Redis answers."""

@@ -6,7 +6,9 @@ import re
 
 from markupsafe import Markup, escape
 
-from model_training.features import URL_TOKEN, fold_accents
+from model_training.features import MESSENGER_TOKEN, SOURCE_TOKEN, URL_TOKEN, fold_accents
+
+LINK_TOKENS = (URL_TOKEN, MESSENGER_TOKEN, SOURCE_TOKEN)
 
 # A URL (marked when the URL placeholder moved the score) or a word.
 TOKEN_RE = re.compile(r"(?P<url>\b(?:https?://|www\.)[^\s<>\"']+)|\w+", re.IGNORECASE)
@@ -16,23 +18,18 @@ def _key(word: str) -> str:
     return fold_accents(word.casefold())
 
 
-def highlight(text: str, features: list[dict]) -> Markup:
-    """Return the text, HTML-escaped, with words of word-level features wrapped in <mark class="spam|ham">.
+def highlight(text: str, words: list[dict]) -> Markup:
+    """Return the text, HTML-escaped, with the words that weighed wrapped in <mark class="spam|ham">.
 
-    Features are n-grams of the normalised text; a word is marked when it
-    appears in a feature, matching case- and accent-insensitively, and URLs
-    are marked when the URL placeholder is a feature.
+    `words` are whole words of the normalised text with their weights
+    (moderation.explain); a word of the text is marked when its folded form
+    is one of them, and links are marked when the link signal is.
     """
-    weights: dict[str, float] = {}
-    for feature in features or []:
-        if feature.get("kind") != "word":
-            continue
-        for word in str(feature.get("feature", "")).split():
-            if abs(feature["weight"]) > abs(weights.get(word, 0.0)):
-                weights[word] = feature["weight"]
+    weights = {w["word"]: w["weight"] for w in words or []}
+    link_weight = next((weights[t] for t in LINK_TOKENS if t in weights), None)
     out, position = [], 0
     for match in TOKEN_RE.finditer(text):
-        weight = weights.get(URL_TOKEN) if match.group("url") else weights.get(_key(match.group()))
+        weight = link_weight if match.group("url") else weights.get(_key(match.group()))
         if weight is None:
             continue
         out.append(escape(text[position:match.start()]))

@@ -45,6 +45,16 @@ REASONS = {
     "submitted_too_fast": _l("Sent too soon after the form was shown"),
     "disposable_email": _l("Throw-away e-mail address"),
 }
+# The model's link and contact signals, as a person would name them.
+SIGNALS = {
+    "urlx": _l("a link"),
+    "sourcex": _l("a link to a news source"),
+    "chatlinkx": _l("a WhatsApp or Telegram link"),
+    "emailx": _l("an e-mail address"),
+    "phonex": _l("a phone number"),
+    "mixscriptx": _l("lookalike letters"),
+}
+ROLES = {"moderator": _l("moderator"), "admin": _l("admin")}
 STATUSES = {"pending": _l("to review"), "approved": _l("approved"), "rejected": _l("rejected")}
 
 
@@ -69,6 +79,16 @@ def reason_text(reason: dict) -> str:
     return str(text) if text is not None else reason.get("code", "")
 
 
+def word_label(word: dict) -> str:
+    """A weighty word as shown on a chip: the word, or the name of a link or contact signal."""
+    signal = SIGNALS.get(word["word"])
+    return str(signal) if signal is not None else word["word"]
+
+
+def role_text(role: str) -> str:
+    return str(ROLES.get(role, role))
+
+
 def status_text(status: str) -> str:
     return str(STATUSES.get(status, status))
 
@@ -88,7 +108,9 @@ def init_app(app: Flask) -> None:
     """Set up Flask-Babel and the template helpers."""
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone,
           default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.globals.update(reason_text=reason_text, status_text=status_text, when=when, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(reason_text=reason_text, status_text=status_text, word_label=word_label, role_text=role_text,
+                                 when=when,
+                                 LANGUAGES=LANGUAGES)
     app.context_processor(lambda: {"current_language": str(get_locale() or DEFAULT_LANGUAGE)})
 
 

@@ -20,9 +20,9 @@ PAGE_SIZE = 50
 
 
 @bp.app_template_filter("highlight")
-def highlight_filter(text, features):
-    """Jinja filter: the escaped text with score-moving words marked."""
-    return highlight(text or "", features or [])
+def highlight_filter(text, words):
+    """Jinja filter: the escaped text with the words that weighed marked."""
+    return highlight(text or "", words or [])
 
 
 def csrf_token() -> str:
@@ -50,7 +50,10 @@ def review():
         records, _ = reviewing.queue_page(order="priority", cursor=None, limit=PAGE_SIZE)
     else:
         records, _ = reviewing.by_status(tab, limit=PAGE_SIZE)
-    return render_template("review.html", tab=tab, user=user, items=[moderator_view(r) for r in records],
+    items = [moderator_view(r) for r in records]
+    for item in items:  # whole words, for a person; the API's `features` keep the model's n-grams
+        item["words"] = runtime().weighty_words(item["comment"]["text"])
+    return render_template("review.html", tab=tab, user=user, items=items,
                            counts=reviewing.counts(), csrf_token=csrf_token(), js_messages=js_messages())
 
 

@@ -12,9 +12,12 @@ per-n-gram contributions that explain it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from model_training.features import WORD_TOKEN_PATTERN
 
 # Words whose character n-gram indices are kept; the cache is emptied when full. Comment vocabularies are
 # Zipfian, so most words of a new comment are already there. Only words of up to MAX_CACHED_WORD characters
@@ -63,6 +66,10 @@ class _Block:
         return np.array([i for i in map(self.vocabulary.get, grams) if i is not None], dtype=_INDEX)
 
 
+_WORD_RE = re.compile(WORD_TOKEN_PATTERN)
+_NOT_WORD_RE = re.compile(r"\W")
+
+
 @dataclass
 class Score:
     """A spam probability and what produced it."""
@@ -79,6 +86,31 @@ class Score:
             {"feature": gram, "kind": block, "weight": round(value, 4)}
             for block, gram, value in self.contributions[:limit]
         ]
+
+    def word_weights(self) -> dict[str, float]:
+        """Each word of the normalised text with its share of the decision value (needs every contribution).
+
+        A word n-gram's weight is shared by its words; a character n-gram's
+        (they never cross a word's edge) by the words it occurs in, read
+        without its padding and punctuation. The intercept, which every text
+        starts from, is shared equally, so the weights add up to the decision
+        value and a word's sign says on which side of the boundary it pulls.
+        """
+        weights = dict.fromkeys(_WORD_RE.findall(self.normalized), 0.0)
+        if not weights:
+            return weights
+        attributed = 0.0
+        for block, gram, value in self.contributions:
+            if block == "word":
+                parts = [p for p in gram.split() if p in weights]
+            else:
+                core = _NOT_WORD_RE.sub("", gram)
+                parts = [w for w in weights if core and core in w]
+            for part in parts:
+                weights[part] += value / len(parts)
+                attributed += value / len(parts)
+        share = (self.decision_value - attributed) / len(weights)  # the intercept, and what matched no word
+        return {word: weight + share for word, weight in weights.items()}
 
 
 def _sigmoid(x: float) -> float:
