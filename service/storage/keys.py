@@ -4,7 +4,7 @@ PREFIX = "mod"
 
 
 def label_stream() -> str:
-    """Stream of the moderators' decisions, one entry per decision (field `label`: JSON, storage.labels.FIELDS);
+    """Stream of the moderators' decisions, one entry per decision (field `label`: JSON, as scripts.DECIDE writes it);
     the label exporter moves them to the archive files and trims what it wrote."""
     return f"{PREFIX}:labels:stream"
 

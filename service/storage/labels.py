@@ -27,10 +27,6 @@ from pathlib import Path
 from . import keys, scripts
 from .client import UNAVAILABLE
 
-# What a label keeps: what training needs and what explains it, never e-mail, IP or user agent.
-FIELDS = ("comment_id", "text", "label", "lang", "decided_by", "decided_at", "model_version", "score",
-          "auto_status", "previous_status")
-EXPORT_FIELDS = (*FIELDS, "revisions")
 FILE_GLOB = "labels-*.jsonl"
 TAIL_BLOCK = 64 * 1024
 
@@ -168,7 +164,9 @@ def iter_labels(client, archive: LabelArchive, since_ms: int | None = None) -> I
             revisions.setdefault(comment_id, []).append({k: event.get(k) for k in ("label", "decided_by",
                                                                                    "decided_at")})
         elif since_ms is None or _entry_ms(event["event_id"]) >= since_ms:
-            yield {**{k: event.get(k) for k in FIELDS}, "revisions": revisions.pop(comment_id, None)}
+            # The label as scripts.DECIDE wrote it (the one place that says what a label holds).
+            label = {k: v for k, v in event.items() if k != "event_id"}
+            yield {**label, "revisions": revisions.pop(comment_id, None)}
 
 
 def export_lines(client, archive: LabelArchive, since_ms: int | None = None) -> Iterator[str]:

@@ -102,6 +102,8 @@ local event = (mode == 'review') and 'decided' or 'overridden'
 redis.call('RPUSH', KEYS[2], cjson.encode({event = event, by = ARGV[2], at = ARGV[6], status = new, previous = status,
                                            note = ARGV[4]}))
 
+-- The label: what training needs and what explains it, never e-mail, IP or user agent. This is the one
+-- definition of a label's fields; the archive and every export keep them as written here.
 local fields = redis.call('HMGET', KEYS[1], 'submission', 'score', 'model_version', 'language', 'auto_status')
 local submission = cjson.decode(fields[1])
 -- HMGET gives false for a missing field; `or nil` leaves such keys out of the JSON.
