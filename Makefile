@@ -33,8 +33,11 @@ $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml
 run: install
 	$(PY) -m service serve
 
-# From Debian: chromium for the review page's browser tests, docker-compose to validate docker-compose.yml.
-SYSTEM_TEST_PACKAGES := chromium docker-compose
+# From Debian: chromium for the review page's browser tests, docker-compose to validate docker-compose.yml,
+# npm to fetch axe-core (the accessibility checker the browser tests inject) from the npm registry.
+SYSTEM_TEST_PACKAGES := chromium docker-compose npm
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 system-test-deps:
 	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -45,7 +48,10 @@ system-test-deps:
 
 LINTED := service model_training tests benchmarks
 
-test: $(VENV)/.installed-test $(CATALOGS) system-test-deps
+$(AXE): | system-test-deps $(VENV)/bin/python
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+
+test: $(VENV)/.installed-test $(CATALOGS) system-test-deps $(AXE)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest

@@ -59,6 +59,8 @@ def main(out: Path) -> None:
                 page.click("button[data-action=claim]")
                 page.wait_for_selector(".lease")
                 page.keyboard.press("j")
+                page.keyboard.press("r")  # the second card: the decision note with Undo takes its place
+                page.wait_for_selector(".toast")
                 page.screenshot(path=str(out), full_page=True)
                 browser.close()
             server.shutdown()

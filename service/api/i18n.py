@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from flask import Flask, request
-from flask_babel import Babel, format_datetime, format_time, get_locale
+from flask_babel import Babel, format_datetime, format_number, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -55,6 +55,7 @@ SIGNALS = {
     "mixscriptx": _l("lookalike letters"),
 }
 ROLES = {"moderator": _l("moderator"), "admin": _l("admin")}
+COUNTS = _l("{free} free · {leased} being reviewed")
 STATUSES = {"pending": _l("to review"), "approved": _l("approved"), "rejected": _l("rejected")}
 
 
@@ -85,6 +86,11 @@ def word_label(word: dict) -> str:
     return str(signal) if signal is not None else word["word"]
 
 
+def counts_text(counts: dict) -> str:
+    """The queue's counters line; the page's script writes the same message when they change."""
+    return str(COUNTS).format(free=format_number(counts["available"]), leased=format_number(counts["leased"]))
+
+
 def role_text(role: str) -> str:
     return str(ROLES.get(role, role))
 
@@ -109,6 +115,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone,
           default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals.update(reason_text=reason_text, status_text=status_text, word_label=word_label, role_text=role_text,
+                                 counts_text=counts_text,
                                  when=when,
                                  LANGUAGES=LANGUAGES)
     app.context_processor(lambda: {"current_language": str(get_locale() or DEFAULT_LANGUAGE)})
@@ -124,5 +131,9 @@ def js_messages() -> dict:
         "done": _("{n} done"),
         "refused": _("{n} refused (taken or already decided)"),
         "claimed": _("Claimed {n} comments"),
+        "counts": str(COUNTS),
+        "undo_reject": _("Undo: reject instead"),
+        "undo_approve": _("Undo: approve instead"),
+        "changed": _("Changed: {status}"),
         "statuses": {code: str(text) for code, text in STATUSES.items()},
     }

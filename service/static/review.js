@@ -56,10 +56,50 @@
     return data;
   }
 
-  function markDone(el, status) {
-    el.classList.add("done");
-    el.querySelector(".state").textContent = messages.statuses[status] || status;
-    el.querySelectorAll("button, input").forEach((b) => { b.disabled = true; });
+  const number = new Intl.NumberFormat(document.documentElement.lang);
+
+  // The counters come from the server after every decision: other moderators decide too.
+  async function refreshCounts() {
+    if (tab !== "queue") return;
+    try {
+      const response = await fetch("/v1/review/queue?limit=1", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const counts = (await response.json()).counts;
+      document.querySelectorAll('[data-count="pending"]').forEach((el) => { el.textContent = number.format(counts.pending); });
+      const line = document.getElementById("queue-counts");
+      if (line) line.textContent = t("counts", { free: number.format(counts.available), leased: number.format(counts.leased) });
+    } catch (error) { /* the next decision tries again */ }
+  }
+
+  // A decided card leaves the list; in its place, for a while, a note with Undo (the other decision, recorded
+  // as a revision in the comment's history and its labels).
+  const UNDO_SECONDS = 15;
+  function markDone(el, record, decision) {
+    const note = document.createElement("li");
+    note.className = "toast";
+    note.setAttribute("role", "status");
+    const text = document.createElement("span");
+    text.textContent = t(decision === "approve" ? "approved" : "rejected", { name: record.comment.name });
+    note.append(text);
+    const other = decision === "approve" ? "reject" : "approve";
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "undo";
+    undo.textContent = t(other === "reject" ? "undo_reject" : "undo_approve", {});
+    undo.addEventListener("click", async () => {
+      undo.disabled = true;
+      try {
+        const revised = await call("/v1/comments/" + record.id + "/decision", { decision: other });
+        text.textContent = t("changed", { status: messages.statuses[revised.status] || revised.status });
+        undo.remove();
+        refreshCounts();
+      } catch (error) { say(error.message, "error"); undo.disabled = false; }
+    });
+    note.append(undo);
+    const index = items().indexOf(el);
+    el.replaceWith(note);
+    setTimeout(() => note.remove(), UNDO_SECONDS * 1000);
+    return index;
   }
 
   function decisionUrl(id) {
@@ -76,9 +116,12 @@
     if (tab === "approved" && decision !== "reject") return;
     try {
       const record = await call(decisionUrl(el.dataset.id), { decision: decision });
-      markDone(el, record.status);
-      say(t(decision === "approve" ? "approved" : "rejected", { name: record.comment.name }), "info");
-      step(1);
+      const index = markDone(el, record, decision);
+      current = -1;
+      const rest = items();
+      const next = rest.findIndex((card, i) => i >= index && !card.classList.contains("locked"));
+      if (next >= 0) focusItem(next); else if (rest.length) focusItem(rest.length - 1);
+      refreshCounts();
     } catch (error) {
       say(error.message, "error");
     }
@@ -94,17 +137,20 @@
           decisions: chosen.map((el) => ({ id: el.dataset.id, decision: decision })),
         });
         data.results.forEach((result, i) => {
-          if (result.ok) markDone(chosen[i], result.status); else failed += 1;
+          if (result.ok) chosen[i].remove(); else failed += 1;
         });
       } catch (error) { say(error.message, "error"); return; }
     } else {
       for (const el of chosen) {
-        try { markDone(el, (await call(decisionUrl(el.dataset.id), { decision: decision })).status); }
+        try { await call(decisionUrl(el.dataset.id), { decision: decision }); el.remove(); }
         catch (error) { failed += 1; }
       }
     }
     say(t("done", { n: chosen.length - failed }) + (failed ? ", " + t("refused", { n: failed }) : ""),
         failed ? "error" : "info");
+    current = -1;
+    focusItem(0);
+    refreshCounts();
   }
 
   async function claim() {
