@@ -149,7 +149,7 @@ def test_claim_button_leases_comments_to_me(page, live_server, token, redis_clie
 def test_override_from_the_auto_rejected_tab(page, live_server, token, redis_client):
     comment_id = make_comment(redis_client, 0.97, status="rejected")
     sign_in(page, live_server, token)
-    page.click("nav.tabs >> text=Rejected")
+    page.click("nav.tabs >> text=Rejected automatically")
     expect(page.locator(".comment")).to_have_count(1)
     page.wait_for_selector("body[data-ready]")
     page.keyboard.press("a")
@@ -166,7 +166,7 @@ def test_hostile_comments_show_as_text_and_execute_nothing(page, live_server, to
         assert response.status_code == 201
     sign_in(page, live_server, token)
     shown_texts = []
-    for tab in ("queue", "rejected", "approved"):
+    for tab in ("queue", "rejected", "rejected-by-moderators", "approved", "approved-by-moderators"):
         response = page.goto(f"{live_server}/review?tab={tab}")
         assert "script-src 'self'" in response.headers["content-security-policy"]
         for comment in page.locator(".comment").all():
@@ -252,7 +252,7 @@ def test_french_by_default_then_english_by_choice_kept_across_sign_ins(browser, 
     page.click("button[lang=en]")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("nav.tabs")).to_contain_text("To review")
-    page.click("nav.tabs >> text=Approved")
+    page.click("nav.tabs >> text=Approved by a moderator")
     expect(page.locator(".comment .reasons")).to_contain_text("Sent too soon after the form was shown")
     assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}\s[AP]M", page.locator("time.posted").inner_text())
     page.click("text=Sign out")
@@ -279,7 +279,7 @@ def test_every_tab_passes_axe_core_without_serious_violations(browser, live_serv
     page.goto(f"{live_server}/review")
     results = {"sign-in": _axe(page)}
     sign_in(page, live_server, token)
-    for tab in ("queue", "rejected", "approved"):
+    for tab in ("queue", "rejected", "rejected-by-moderators", "approved", "approved-by-moderators"):
         page.goto(f"{live_server}/review?tab={tab}")
         page.wait_for_selector("body[data-ready]")
         results[tab] = _axe(page)
@@ -319,3 +319,23 @@ def test_a_decision_updates_the_counters_and_can_be_undone_as_a_recorded_revisio
     labels = [json.loads(f["label"]) for _, f in redis_client.xrange("mod:labels:stream")]
     assert [(label["comment_id"], label["label"]) for label in labels] == [(ids[1], 0), (ids[1], 1)]
     expect(page.locator('[data-count="pending"]')).to_have_text("2")
+
+
+def test_decided_tabs_say_who_decided_and_when_and_page_through_older_comments(page, live_server, token,
+                                                                               redis_client):
+    auto = [make_comment(redis_client, 0.97, status="rejected", ms=1_000_000 + i) for i in range(52)]
+    by_hand = make_comment(redis_client, 0.6)
+    assert ReviewQueue(redis_client).decide(by_hand, "binta", "rejected").ok
+    sign_in(page, live_server, token)
+    page.click("nav.tabs >> text=Rejected by a moderator")
+    expect(page.locator(".comment")).to_have_count(1)
+    expect(page.locator(".comment .decided")).to_contain_text(re.compile(r"Rejected by binta on \d+/\d+/\d+"))
+    page.click("nav.tabs >> text=Rejected automatically")
+    expect(page.locator(".comment")).to_have_count(50)  # a page; the rest behind a link
+    expect(page.locator(".comment .decided").first).to_contain_text("Rejected automatically on")
+    first_page = set(page.locator(".comment").evaluate_all("cards => cards.map(c => c.dataset.id)"))
+    page.click("text=Older comments")
+    expect(page.locator(".comment")).to_have_count(2)
+    second_page = set(page.locator(".comment").evaluate_all("cards => cards.map(c => c.dataset.id)"))
+    assert first_page | second_page == set(auto) and not first_page & second_page
+    expect(page.locator("text=Older comments")).to_have_count(0)

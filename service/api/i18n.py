@@ -55,6 +55,9 @@ SIGNALS = {
     "mixscriptx": _l("lookalike letters"),
 }
 ROLES = {"moderator": _l("moderator"), "admin": _l("admin")}
+TAB_LABELS = {"queue": _l("To review"), "rejected": _l("Rejected automatically"),
+              "rejected-by-moderators": _l("Rejected by a moderator"), "approved": _l("Approved automatically"),
+              "approved-by-moderators": _l("Approved by a moderator")}
 COUNTS = _l("{free} free · {leased} being reviewed")
 STATUSES = {"pending": _l("to review"), "approved": _l("approved"), "rejected": _l("rejected")}
 

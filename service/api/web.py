@@ -8,14 +8,17 @@ import secrets
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from ..moderation.reviewing import is_comment_id
 from . import runtime
 from .auth import session_user
 from .highlight import highlight
-from .i18n import COOKIE, COOKIE_DAYS, LANGUAGES, js_messages
+from .i18n import COOKIE, COOKIE_DAYS, LANGUAGES, TAB_LABELS, js_messages
 from .views import moderator_view
 
 bp = Blueprint("web", __name__)
-TABS = ("queue", "rejected", "approved")
+# The queue, then each decided status split by who decided: the service, or a moderator.
+TABS = {"queue": None, "rejected": ("rejected", False), "rejected-by-moderators": ("rejected", True),
+        "approved": ("approved", False), "approved-by-moderators": ("approved", True)}
 PAGE_SIZE = 50
 
 
@@ -46,14 +49,18 @@ def review():
     tab = request.args.get("tab", "queue")
     tab = tab if tab in TABS else "queue"
     reviewing = runtime().reviewing
+    after = request.args.get("after")
+    after = after if is_comment_id(after) else None
     if tab == "queue":
         records, _ = reviewing.queue_page(order="priority", cursor=None, limit=PAGE_SIZE)
+        more = None
     else:
-        records, _ = reviewing.by_status(tab, limit=PAGE_SIZE)
+        status, by_person = TABS[tab]
+        records, more = reviewing.by_status(status, by_person=by_person, after_id=after, limit=PAGE_SIZE)
     items = [moderator_view(r) for r in records]
     for item in items:  # whole words, for a person; the API's `features` keep the model's n-grams
         item["words"] = runtime().weighty_words(item["comment"]["text"])
-    return render_template("review.html", tab=tab, user=user, items=items,
+    return render_template("review.html", tab=tab, tabs=TAB_LABELS, user=user, items=items, more=more,
                            counts=reviewing.counts(), csrf_token=csrf_token(), js_messages=js_messages())
 
 

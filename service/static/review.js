@@ -112,8 +112,8 @@
       say(t("locked", {}), "error");
       return;
     }
-    if (tab === "rejected" && decision !== "approve") return;
-    if (tab === "approved" && decision !== "reject") return;
+    if (tab.startsWith("rejected") && decision !== "approve") return;
+    if (tab.startsWith("approved") && decision !== "reject") return;
     try {
       const record = await call(decisionUrl(el.dataset.id), { decision: decision });
       const index = markDone(el, record, decision);

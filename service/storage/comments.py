@@ -150,11 +150,13 @@ def load_many(client, comment_ids: list[str], *, with_history: bool = False) -> 
 
 
 def page_by_status(client, status: str, *, after_id: str | None = None, since_ms: int | None = None,
-                   article_url: str | None = None, limit: int = 20, scan_limit: int = 2000) -> tuple[list[dict], str | None]:
+                   article_url: str | None = None, by_person: bool | None = None, limit: int = 20,
+                   scan_limit: int = 2000) -> tuple[list[dict], str | None]:
     """Return comments with one status, newest first, and the id to continue after (None at the end).
 
     `since_ms` keeps those created at or after a time; `article_url` those
-    posted on one article, examining at most `scan_limit` ids per call.
+    posted on one article; `by_person` those a moderator decided (True) or
+    the service did (False); examining at most `scan_limit` ids per call.
     """
     index = keys.by_status(status)
     high = f"({after_id}" if after_id else "+"
@@ -166,7 +168,8 @@ def page_by_status(client, status: str, *, after_id: str | None = None, since_ms
             return found, None
         examined += len(ids)
         for record in load_many(client, ids):
-            if article_url is None or record["submission"].get("article_url") == article_url:
+            if (article_url is None or record["submission"].get("article_url") == article_url) and \
+                    (by_person is None or bool(record.get("decided_by")) == by_person):
                 found.append(record)
                 if len(found) == limit:
                     more = client.zrevrangebylex(index, f"({record['id']}", low, start=0, num=1)
