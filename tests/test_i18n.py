@@ -47,11 +47,17 @@ def test_every_string_of_the_page_is_translated_and_the_catalog_compiled(tmp_pat
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
                     "-o", str(template), "service"], cwd=PROJECT_ROOT, check=True, capture_output=True)
     with template.open("rb") as f:
-        wanted = {m.id for m in read_po(f) if m.id}
+        wanted = {_hashable(m.id) for m in read_po(f) if m.id}
     with (CATALOG / "messages.po").open("rb") as f:
-        french = {m.id: m.string for m in read_po(f) if m.id}
-    assert wanted <= set(french), f"not in the French catalog: {sorted(wanted - set(french))}"
-    assert all(french[k] for k in wanted), "every message has a French translation"
+        french = {_hashable(m.id): _hashable(m.string) for m in read_po(f) if m.id}
+    assert wanted <= set(french), f"not in the French catalog: {sorted(map(str, wanted - set(french)))}"
+    untranslated = [k for k in wanted if not (all(french[k]) if isinstance(french[k], tuple) else french[k])]
+    assert not untranslated, f"every message (and every plural form) has a French translation: {untranslated}"
     with (CATALOG / "messages.mo").open("rb") as f:  # compiled at install (make install / the Dockerfile)
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
+        compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(f) if m.id}
     assert {k: french[k] for k in wanted} == {k: compiled.get(k) for k in wanted}, "the .mo is older than the .po"
+
+
+def _hashable(value):
+    """A catalog id or string; plural ones are sequences, made tuples."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value

@@ -6,11 +6,13 @@ import json
 import re
 import shutil
 import threading
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
+from model_training.features import fold_accents
 from service import create_app
 from service.storage import tokens
 from service.storage.queue import ReviewQueue
@@ -230,9 +232,7 @@ def test_cards_leased_to_others_are_skipped_and_a_key_on_one_says_why(page, live
 
 
 def test_french_by_default_then_english_by_choice_kept_across_sign_ins(browser, live_server, token, redis_client):
-    import json
     import time
-    import urllib.request
     body = json.dumps({"name": "Aminata", "email": "a@exemple.sn", "text": "Merci pour cet article",
                        "form_rendered_at": time.time()}).encode()  # sent too fast: held for review with a reason
     urllib.request.urlopen(urllib.request.Request(f"{live_server}/v1/comments", data=body,
@@ -339,3 +339,31 @@ def test_decided_tabs_say_who_decided_and_when_and_page_through_older_comments(p
     second_page = set(page.locator(".comment").evaluate_all("cards => cards.map(c => c.dataset.id)"))
     assert first_page | second_page == set(auto) and not first_page & second_page
     expect(page.locator("text=Older comments")).to_have_count(0)
+
+
+def test_a_card_shows_the_article_title_the_author_s_other_comments_and_whole_words(page, live_server, token,
+                                                                                   redis_client):
+    site = {"Content-Type": "application/json"}
+    texts = ["Professeur Kofi, grand voyant médium, résout tous vos problèmes de couple et de travail.",
+             "Professeur Kofi retour de l'être aimé en 7 jours, appelez vite, résultats garantis."]
+    for n, text in enumerate(texts):
+        body = json.dumps({"name": "Kofi", "email": "kofi@exemple.sn", "text": text, "form_rendered_at": 0,
+                           "article_url": "https://journal.example.sn/societe/mariage",
+                           "article_title": "Mariages : la flambée des prix", "ip": f"196.207.1.{n + 1}"})
+        with urllib.request.urlopen(urllib.request.Request(f"{live_server}/v1/comments", data=body.encode(),
+                                                           headers=site), timeout=10) as response:
+            assert json.loads(response.read())["status"] == "pending"
+    sign_in(page, live_server, token)
+    cards = page.locator(".comment")
+    expect(cards).to_have_count(2)
+    expect(cards.first.locator(".article a")).to_have_text("Mariages : la flambée des prix")
+    expect(cards.first.locator(".article a")).to_have_attribute("href", "https://journal.example.sn/societe/mariage")
+    expect(cards.first.locator(".others")).to_have_text("1 other comment from this author in the last 7 days")
+    for i in range(2):
+        text = next(t for t in texts if t[:40] in cards.nth(i).locator(".text").inner_text())
+        chips = cards.nth(i).locator(".reasons .feature").all_inner_texts()
+        words = set(re.findall(r"\w+", fold_accents(text.casefold())))
+        assert chips and all(chip.rsplit(" ", 1)[0] in words for chip in chips), chips  # whole words of the text
+        assert not {"et", "de", "en", "tous", "vos"} & {chip.rsplit(" ", 1)[0] for chip in chips}  # no stop words
+        marked = cards.nth(i).locator(".text mark").all_inner_texts()
+        assert marked and all(fold_accents(m.casefold()) in words for m in marked)

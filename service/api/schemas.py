@@ -167,6 +167,11 @@ def check_line(value, spec: FieldSpec) -> str:
     return _single_line(value, spec.max_length)
 
 
+def check_title(value, spec: FieldSpec) -> str:
+    """A single line without bidi or invisible characters (it is shown to moderators as a link's text)."""
+    return _refuse_invisible(_single_line(value, spec.max_length))
+
+
 def check_parent_id(value, spec: FieldSpec) -> str:
     """The website's id of the comment replied to: a string or an integer."""
     return _single_line(value, spec.max_length, integer_ok=True)
@@ -207,6 +212,7 @@ def submission_fields(*, check_dns: bool = False) -> tuple[FieldSpec, ...]:
                   required=True),
         FieldSpec("url", check_http_url, 200, "Author website, http(s) only.", format="uri"),
         FieldSpec("article_url", check_http_url, 2048, "Page the comment was posted on.", format="uri"),
+        FieldSpec("article_title", check_title, 300, "Title of that page, shown to moderators."),
         FieldSpec("parent_id", check_parent_id, 128, "The website's id of the comment replied to.",
                   json_type=("string", "integer")),
         FieldSpec("ip", check_ip, 45, "Commenter's IP address as seen by the website.", format="ip"),

@@ -58,8 +58,10 @@ def review():
         status, by_person = TABS[tab]
         records, more = reviewing.by_status(status, by_person=by_person, after_id=after, limit=PAGE_SIZE)
     items = [moderator_view(r) for r in records]
+    others = reviewing.others_by_author(records)
     for item in items:  # whole words, for a person; the API's `features` keep the model's n-grams
         item["words"] = runtime().weighty_words(item["comment"]["text"])
+        item["others_by_author"] = others.get(item["id"], 0)
     return render_template("review.html", tab=tab, tabs=TAB_LABELS, user=user, items=items, more=more,
                            counts=reviewing.counts(), csrf_token=csrf_token(), js_messages=js_messages())
 

@@ -6,6 +6,7 @@ from .. import clock
 from ..clock import now_ms
 from ..errors import ConflictError, NotFoundError
 from ..storage import comments
+from ..storage.abuse import recent_by_author
 from ..storage.keys import STATUSES
 from ..storage.queue import Outcome, ReviewQueue
 
@@ -61,6 +62,10 @@ class Reviewing:
     def queue_page(self, *, order: str, cursor: str | None, limit: int) -> tuple[list, str | None]:
         """One page of pending comments (ValueError for a cursor this service did not give)."""
         return self.queue.page(order=order, cursor=cursor, limit=limit)
+
+    def others_by_author(self, records: list[dict]) -> dict[str, int]:
+        """How many other comments each record's author sent lately (storage.abuse.AUTHOR_WINDOW_DAYS)."""
+        return recent_by_author(self.client, records)
 
     def counts(self) -> dict:
         """Pending comments in all, under a live lease, and free to claim."""

@@ -111,6 +111,11 @@ def flood(kind: str, subject: str) -> str:
     return f"{PREFIX}:flood:{kind}:{subject}"
 
 
+def author(email_hash: str) -> str:
+    """Sorted set of one commenter's recent comment ids (by the sha256 of the e-mail), scored by time (ms)."""
+    return f"{PREFIX}:author:{email_hash}"
+
+
 def duplicate(text_hash: str) -> str:
     """Counter of submissions with one normalised text."""
     return f"{PREFIX}:dup:{text_hash}"

@@ -217,7 +217,9 @@ return 1
 #           repeated_from} when the text is long enough to compare: its duplicate counter, the runs of KEYS
 #           holding the fingerprint buckets it is filed under and the neighbouring ones, the fingerprint's
 #           two 32-bit halves and the two as the bucket member 'high:low';
-#   comment the comment to store, as in STORE_FUNCTION (absent: store nothing).
+#   comment the comment to store, as in STORE_FUNCTION (absent: store nothing);
+#   author  {key, now_ms, window_ms}: the commenter's recent comments, which a stored comment joins (the
+#           older ones leave), so moderators see how many others the author sent lately.
 # First every limit is checked, in order (limits, then floods); if one is exceeded nothing is recorded and
 # it returns {its 1-based position, ms until it resets, '', 0}. Otherwise it counts the submission in each
 # limit and sorts the text into a class: repeated_text when it was seen `repeated_from` times before,
@@ -278,6 +280,12 @@ if t then
 end
 if p.comment then
   store_new(p.comment, text_class)
+  local a = p.author
+  if a then
+    redis.call('ZADD', KEYS[a.key], a.now_ms, p.comment.id)
+    redis.call('ZREMRANGEBYSCORE', KEYS[a.key], '-inf', a.now_ms - a.window_ms)
+    redis.call('PEXPIRE', KEYS[a.key], a.window_ms)
+  end
   return {0, 0, text_class, 1}
 end
 return {0, 0, text_class, 0}
