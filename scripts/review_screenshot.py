@@ -41,7 +41,8 @@ def main(out: Path) -> None:
             for i, (name, text) in enumerate(SAMPLES):
                 answer = client.post("/v1/comments", headers=site, json={
                     "name": name, "email": f"lecteur{i}@exemple.sn", "ip": f"196.207.10.{i + 1}", "text": text,
-                    "article_url": "https://journal.example.sn/economie/riz"}).get_json()
+                    "article_url": "https://journal.example.sn/economie/riz",
+                    "article_title": "Riz : les prix flambent avant la soudure"}).get_json()
                 assert answer["status"] == "pending", (text, answer)  # the samples must be what a moderator sees
             token = tokens.create(redis, "awa", "moderator")
             port = free_port()

@@ -367,3 +367,14 @@ def test_a_card_shows_the_article_title_the_author_s_other_comments_and_whole_wo
         assert not {"et", "de", "en", "tous", "vos"} & {chip.rsplit(" ", 1)[0] for chip in chips}  # no stop words
         marked = cards.nth(i).locator(".text mark").all_inner_texts()
         assert marked and all(fold_accents(m.casefold()) in words for m in marked)
+
+
+def test_the_queue_pages_through_by_priority(page, live_server, token, redis_client):
+    ids = [make_comment(redis_client, 0.5 - i / 1000, ms=1_000_000 + i) for i in range(53)]
+    sign_in(page, live_server, token)
+    expect(page.locator(".comment")).to_have_count(50)
+    first = page.locator(".comment").evaluate_all("cards => cards.map(c => c.dataset.id)")
+    assert first == ids[:50]  # most useful first: nearest to 0.5
+    page.click("text=Next comments")
+    expect(page.locator(".comment")).to_have_count(3)
+    assert page.locator(".comment").evaluate_all("cards => cards.map(c => c.dataset.id)") == ids[50:]

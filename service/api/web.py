@@ -50,11 +50,13 @@ def review():
     tab = tab if tab in TABS else "queue"
     reviewing = runtime().reviewing
     after = request.args.get("after")
-    after = after if is_comment_id(after) else None
-    if tab == "queue":
-        records, _ = reviewing.queue_page(order="priority", cursor=None, limit=PAGE_SIZE)
-        more = None
+    if tab == "queue":  # by priority; `after` is the queue's own cursor
+        try:
+            records, more = reviewing.queue_page(order="priority", cursor=after or None, limit=PAGE_SIZE)
+        except ValueError:  # a cursor this page did not give: start from the top
+            records, more = reviewing.queue_page(order="priority", cursor=None, limit=PAGE_SIZE)
     else:
+        after = after if is_comment_id(after) else None
         status, by_person = TABS[tab]
         records, more = reviewing.by_status(status, by_person=by_person, after_id=after, limit=PAGE_SIZE)
     items = [moderator_view(r) for r in records]
