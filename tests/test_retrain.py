@@ -123,3 +123,10 @@ def test_the_gate(candidate, active, promoted):
 def test_the_newest_fifth_is_held_out():
     trained, held = split_by_time(list(range(10)))
     assert (trained, held) == (list(range(8)), [8, 9])
+
+
+def test_the_model_history_names_the_startup_model_before_any_promotion(client, admin):
+    history = client.get("/v1/admin/model", headers=admin).get_json()
+    assert history["active"]["by"] == "startup" and history["active"]["version"]
+    assert (history["previous"], history["retraining"], history["shadow"]) == ([], [], None)
+    assert client.get("/v1/admin/model").status_code == 401

@@ -41,8 +41,8 @@ class Administration:
 
     def model_history(self) -> dict:
         """Who made which model active or shadow and when, the earlier active ones, and every retraining run."""
-        return {"active": model_registry.read(self.client), "shadow": model_registry.read(self.client,
-                                                                                          keys.shadow_model()),
+        return {"active": promotion.active_record(self.client, self.models_root),
+                "shadow": model_registry.read(self.client, keys.shadow_model()),
                 "previous": model_registry.history(self.client), "retraining": retraining.runs(self.client)}
 
     def export_labels(self, since_ms: int | None):

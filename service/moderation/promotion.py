@@ -60,6 +60,11 @@ def _startup_record(models_root: Path) -> dict | None:
         return None
 
 
+def active_record(client, models_root: Path) -> dict | None:
+    """The record of the model every instance serves: the promoted one, else the root's ACTIVE one."""
+    return model_registry.read(client) or _startup_record(models_root)
+
+
 def promote(client, model_dir: Path, actor: str, models_root: Path) -> dict:
     """Verify a model, make it the active one for every instance, and keep the previous one for rollback."""
     record = _verified_record(model_dir, actor, models_root)
