@@ -14,7 +14,7 @@ from service import create_app
 from service.moderation.rules import email_hit, ip_hit, word_hit
 from service.netaddr import canonical_ip
 from service.storage import comments, tokens
-from service.storage.abuse import NEAR_DISTANCE, bucket_keys, simhash
+from service.storage.abuse import NEAR_DISTANCE, Admitter, bucket_keys, simhash
 
 from .conftest import bearer
 
@@ -408,3 +408,20 @@ def test_fingerprints_in_an_unknown_format_are_ignored_not_an_error(client, redi
 ])
 def test_every_spelling_of_an_address_is_one_address(spelling, canonical):
     assert canonical_ip(spelling) == canonical
+
+
+@pytest.mark.parametrize("neighbour", [0, 17, 63])
+def test_the_admission_script_searches_exactly_the_neighbouring_buckets_python_names(redis_client, neighbour):
+    # The script names the 64 one-bit-away buckets itself: each must be the one bucket_keys names.
+    admitter = Admitter(redis_client, per_ip=None, per_email=None, per_site=None, flood_seconds=0,
+                        duplicate_window_days=1, duplicate_min_words=1)
+    text = normalize_text("un texte nouveau sur la saison des pluies et les semis de mil a kaolack")
+    fingerprint = simhash(text)
+    _, near = bucket_keys(fingerprint)
+    member = f"{fingerprint >> 32}:{fingerprint & 0xFFFFFFFF}"  # an earlier text with the same fingerprint
+    redis_client.sadd(near[neighbour], member)
+    assert admitter.admit(ip=None, email="a@exemple.sn", site=None, normalized=text).text_class == \
+        "near_duplicate_text"
+    redis_client.flushdb()
+    redis_client.sadd(near[neighbour].replace("simhash16", "elsewhere"), member)
+    assert admitter.admit(ip=None, email="a@exemple.sn", site=None, normalized=text).text_class == "new_text"

@@ -135,11 +135,12 @@ class Admitter:
             payload["floods"] = floods
         if len(normalized.split()) >= self.min_words:
             fingerprint = simhash(normalized)
-            own, near = bucket_keys(fingerprint)
+            own = [keys.simhash_block(i, value) for i, value in enumerate(blocks(fingerprint))]
             high, low = fingerprint >> 32, fingerprint & 0xFFFFFFFF
             payload["text"] = {
                 "count_key": script_keys.add(keys.duplicate(hashlib.sha1(normalized.encode()).hexdigest())),
-                "own": script_keys.add_run(own), "near": script_keys.add_run(near),
+                "own": script_keys.add_run(own), "blocks": blocks(fingerprint),
+                "prefixes": [keys.simhash_block_prefix(i) for i in range(BLOCKS)],
                 "window_ms": self.window_ms, "high": high, "low": low, "member": f"{high}:{low}",
                 "max_distance": NEAR_DISTANCE, "repeated_from": self.repeated_from}
         if comment is not None:

@@ -213,10 +213,12 @@ return 1
 # storage.abuse.Admitter.admit) whose members name their keys by position in KEYS:
 #   limits  [{key, max, window_s}]  rate-limit counters;
 #   floods  [{key, window_ms}]      flood markers;
-#   text    {count_key, own = [first, last], near = [first, last], window_ms, high, low, member, max_distance,
-#           repeated_from} when the text is long enough to compare: its duplicate counter, the runs of KEYS
-#           holding the fingerprint buckets it is filed under and the neighbouring ones, the fingerprint's
-#           two 32-bit halves and the two as the bucket member 'high:low';
+#   text    {count_key, own = [first, last], blocks, prefixes, window_ms, high, low, member, max_distance,
+#           repeated_from} when the text is long enough to compare: its duplicate counter, the run of KEYS
+#           holding the fingerprint buckets it is filed under, its four 16-bit blocks and the name prefix of
+#           each block's buckets (keys.simhash_block_prefix: the script names the 64 buckets one bit away
+#           itself, read-only, rather than have 64 more KEYS packed and sent with every submission), the
+#           fingerprint's two 32-bit halves and the two as the bucket member 'high:low';
 #   comment the comment to store, as in STORE_FUNCTION (absent: store nothing);
 #   author  {key, now_ms, window_ms}: the commenter's recent comments, which a stored comment joins (the
 #           older ones leave), so moderators see how many others the author sent lately.
@@ -257,8 +259,8 @@ if t then
     while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
     return c
   end
-  local function near(run)
-    for _, member in ipairs(redis.call('SUNION', unpack(KEYS, run[1], run[2]))) do
+  local function near(names)
+    for _, member in ipairs(redis.call('SUNION', unpack(names))) do
       local h, l = member:match('^(%d+):(%d+)$')
       if h then  -- members in any other format (an older version's) are ignored, never an error
         local d = popcount(bit.bxor(tonumber(h), t.high)) + popcount(bit.bxor(tonumber(l), t.low))
@@ -267,7 +269,13 @@ if t then
     end
     return false
   end
-  local is_near = near(t.own) or near(t.near)
+  local neighbours = {}
+  for i, value in ipairs(t.blocks) do
+    for b = 0, 15 do
+      neighbours[#neighbours + 1] = t.prefixes[i] .. string.format('%04x', bit.bxor(value, bit.lshift(1, b)))
+    end
+  end
+  local is_near = near({unpack(KEYS, t.own[1], t.own[2])}) or near(neighbours)
   if not is_near then
     for k = t.own[1], t.own[2] do
       redis.call('SADD', KEYS[k], t.member)
