@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from throwaway import throwaway_redis  # noqa: E402
+from throwaway import NO_LIMITS, benchmark_app, throwaway_redis  # noqa: E402
 
-from service import clock, create_app  # noqa: E402
+from service import clock  # noqa: E402
 from service.storage import keys, retention  # noqa: E402
 from service.storage.labels import LabelArchive, LabelExporter  # noqa: E402
 
@@ -60,10 +60,7 @@ def main() -> None:
     clock.DAY_MS = int(args.day_seconds * 1000)  # before the app reads any retention period
     rng = random.Random(0)
     with throwaway_redis() as (redis, data_dir):
-        app = create_app({"redis_url": redis.url, "embedded_redis": False, "data_dir": data_dir,
-                          "log_level": "WARNING", "flood_seconds": 0, "rate_limit_ip": None,
-                          "rate_limit_email": None, "rate_limit_site": None, "min_submit_seconds": 0,
-                          "run_deliverer": False})
+        app = benchmark_app(redis, data_dir, **NO_LIMITS, min_submit_seconds=0)
         settings = app.extensions["moderation"].settings
         queue = app.extensions["moderation"].queue
         store = app.extensions["moderation"].redis

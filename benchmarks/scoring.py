@@ -23,11 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from throwaway import throwaway_redis  # noqa: E402
+from throwaway import benchmark_app, throwaway_redis  # noqa: E402
 
 from model_training.artifact import resolve_model_dir  # noqa: E402
 from model_training.data import load_corpora  # noqa: E402
-from service import create_app  # noqa: E402
 from service.api.schemas import submission_fields, validate_submission  # noqa: E402
 from service.config import DEFAULT_MODELS_DIR  # noqa: E402
 from service.errors import ValidationError  # noqa: E402
@@ -69,8 +68,7 @@ def score_endpoint(texts: list[str], rounds: int = 5) -> float:
     items = [{"name": f"Lecteur {i}", "email": f"lecteur{i}@exemple.sn", "text": t} for i, t in enumerate(texts)]
     items = [item for item in items if is_valid(item)]  # a few SMS texts carry control characters: 422
     with throwaway_redis() as (redis, data_dir):
-        app = create_app({"redis_url": redis.url, "embedded_redis": False, "data_dir": data_dir,
-                          "log_level": "WARNING", "run_deliverer": False})
+        app = benchmark_app(redis, data_dir)
         headers = {"Authorization": f"Bearer {tokens.create(app.extensions['moderation'].redis, 'bench', 'site')}"}
         client = app.test_client()
         seconds = []

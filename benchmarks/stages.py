@@ -21,10 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from throwaway import throwaway_redis  # noqa: E402
+from throwaway import NO_LIMITS, benchmark_app, throwaway_redis  # noqa: E402
 
 from model_training.features import normalize_text  # noqa: E402
-from service import create_app  # noqa: E402
 from service.api.bodies import parse_json  # noqa: E402
 from service.api.schemas import validate_submission  # noqa: E402
 from service.moderation import intake  # noqa: E402
@@ -62,9 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(0)
     with throwaway_redis() as (redis, data_dir):
-        app = create_app({"redis_url": redis.url, "embedded_redis": False, "data_dir": data_dir,
-                          "log_level": "WARNING", "flood_seconds": 0, "rate_limit_ip": None,
-                          "rate_limit_email": None, "rate_limit_site": None, "run_deliverer": False})
+        app = benchmark_app(redis, data_dir, **NO_LIMITS)
         rt = app.extensions["moderation"]
         state = rt.models.state
         bodies = [body(rng, i) for i in range(args.comments)]

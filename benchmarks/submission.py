@@ -21,9 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from throwaway import throwaway_redis  # noqa: E402
-
-from service import create_app  # noqa: E402
+from throwaway import NO_LIMITS, benchmark_app, throwaway_redis  # noqa: E402
 
 WORDS = ("marché budget école santé route pluie récolte élection football musique jeunesse emploi quartier "
          "village ministre député mairie hôpital transport pêche riz mil arachide coton fleuve plage").split()
@@ -45,9 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(0)
     with throwaway_redis() as (redis, data_dir):
-        app = create_app({"redis_url": redis.url, "embedded_redis": False, "data_dir": data_dir,
-                          "log_level": "WARNING", "flood_seconds": 0, "rate_limit_ip": None,
-                          "rate_limit_email": None, "rate_limit_site": None, "run_deliverer": False})
+        app = benchmark_app(redis, data_dir, **NO_LIMITS)
         client = app.test_client()
         store = app.extensions["moderation"].redis
         for i in range(300):
