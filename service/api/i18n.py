@@ -16,6 +16,15 @@ from flask_babel import Babel, format_datetime, format_number, format_time, get_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from model_training.features import (
+    EMAIL_TOKEN,
+    MESSENGER_TOKEN,
+    MIXED_SCRIPT_TOKEN,
+    PHONE_TOKEN,
+    SOURCE_TOKEN,
+    URL_TOKEN,
+)
+
 from . import runtime
 
 LANGUAGES = {"fr": "Français", "en": "English"}
@@ -47,12 +56,12 @@ REASONS = {
 }
 # The model's link and contact signals, as a person would name them.
 SIGNALS = {
-    "urlx": _l("a link"),
-    "sourcex": _l("a link to a news source"),
-    "chatlinkx": _l("a WhatsApp or Telegram link"),
-    "emailx": _l("an e-mail address"),
-    "phonex": _l("a phone number"),
-    "mixscriptx": _l("lookalike letters"),
+    URL_TOKEN: _l("a link"),
+    SOURCE_TOKEN: _l("a link to a news source"),
+    MESSENGER_TOKEN: _l("a WhatsApp or Telegram link"),
+    EMAIL_TOKEN: _l("an e-mail address"),
+    PHONE_TOKEN: _l("a phone number"),
+    MIXED_SCRIPT_TOKEN: _l("lookalike letters"),
 }
 ROLES = {"moderator": _l("moderator"), "admin": _l("admin")}
 TAB_LABELS = {"queue": _l("To review"), "rejected": _l("Rejected automatically"),
