@@ -158,11 +158,17 @@ def test_train_command_writes_a_model_the_service_loads(tmp_path, uci_data, caps
     assert "sha256 does not match" in capsys.readouterr().err
 
 
-def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
+def configuration_dir(tmp_path):
+    """A model directory with only metadata.json: a configuration for `evaluate` to try."""
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     (model_dir / "metadata.json").write_text(json.dumps(
         {"version": "v-test", "params": {"C": 10.0}, "thresholds": {"approve_below": 0.1, "reject_at": 0.9}}))
+    return model_dir
+
+
+def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
+    model_dir = configuration_dir(tmp_path)
     out = tmp_path / "report"
     status = main(["evaluate", "--model", str(model_dir), "--data", str(uci_data / "Youtube01-Psy.csv"),
                    str(uci_data / "Youtube05-Shakira.csv"), "--out", str(out)])
@@ -236,10 +242,7 @@ def test_train_command_reports_bad_data_without_a_traceback(tmp_path, capsys):
 
 
 def test_report_holds_each_source_and_each_kind_out_of_training(tmp_path, uci_data):
-    model_dir = tmp_path / "model"
-    model_dir.mkdir()
-    (model_dir / "metadata.json").write_text(json.dumps(
-        {"version": "v-test", "params": {"C": 10.0}, "thresholds": {"approve_below": 0.1, "reject_at": 0.9}}))
+    model_dir = configuration_dir(tmp_path)
     out = tmp_path / "report"
     assert main(["evaluate", "--model", str(model_dir), "--data", str(uci_data / "Youtube01-Psy.csv"),
                  str(FRENCH_CORPUS), "--out", str(out)]) == 0

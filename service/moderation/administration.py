@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..storage import keys, model_registry, webhooks
 from ..storage import labels as label_store
-from . import promotion, retraining
+from . import promotion
 from .shadow import shadow_report
 
 
@@ -43,7 +43,7 @@ class Administration:
         """Who made which model active or shadow and when, the earlier active ones, and every retraining run."""
         return {"active": promotion.active_record(self.client, self.models_root),
                 "shadow": model_registry.read(self.client, keys.shadow_model()),
-                "previous": model_registry.history(self.client), "retraining": retraining.runs(self.client)}
+                "previous": model_registry.history(self.client), "retraining": model_registry.retrain_runs(self.client)}
 
     def export_labels(self, since_ms: int | None):
         """The moderators' decisions as JSONL lines, one per comment, in the order of their newest decision."""

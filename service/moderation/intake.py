@@ -65,12 +65,18 @@ def model_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, 
                           without_links=score_without_links(model, thresholds, submission, score, language))
 
 
+def scored_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, normalized: str,
+                   language: str) -> tuple[Score, Decision]:
+    """One model's score of a submission (with its explanation) and what that score decides."""
+    score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
+    return score, model_verdict(model, thresholds, submission, score, language)
+
+
 def preview(state: ModelState, submission: dict, hits: list[Hit]) -> Assessment:
     """The decision a validated submission would get as a new text, within the rules' `hits` (nothing stored)."""
-    normalized = normalized_text(submission, state.thresholds)
-    score = state.active.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
     language = language_of(submission["text"], submission.get("lang"))
-    verdict = model_verdict(state.active, state.thresholds, submission, score, language)
+    score, verdict = scored_verdict(state.active, state.thresholds, submission,
+                                    normalized_text(submission, state.thresholds), language)
     return Assessment(score, within_rules(verdict, hits), language)
 
 
@@ -88,13 +94,9 @@ def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None,
     """
     normalized = normalized_text(submission, state.thresholds)  # once, for the duplicate detector and every model
     language = language_of(submission["text"], submission.get("lang"))
-
-    def verdict(model, thresholds):
-        score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-        return score, model_verdict(model, thresholds, submission, score, language)
-
-    score, active = verdict(state.active, state.thresholds)
-    shadow_score, shadow = verdict(state.shadow, state.shadow_thresholds) if state.shadow else (None, None)
+    score, active = scored_verdict(state.active, state.thresholds, submission, normalized, language)
+    shadow_score, shadow = (scored_verdict(state.shadow, state.shadow_thresholds, submission, normalized, language)
+                            if state.shadow else (None, None))
     hits = guard.rules(submission)
     outcomes = {}
     for text_class, text_hit in guard.text_hits.items():

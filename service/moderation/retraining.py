@@ -24,11 +24,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_training.artifact import ArtifactError, model_in_root, resolve_model_dir
+from model_training.artifact import ArtifactError, model_in_root
 
 from ..clock import iso
 from ..errors import ModelError, ValidationError
-from ..storage import keys, labels, model_registry
+from ..storage import labels, model_registry
 from . import intake, promotion
 from .model import LoadedModel, load_model
 from .model_manager import ModelState, thresholds_of
@@ -38,7 +38,6 @@ MIN_LABELS = 50
 # The error budget `train` chooses thresholds for (model_training.train.Targets).
 REJECT_PRECISION_TARGET = 0.99
 SPAM_APPROVED_TARGET = 0.02
-RUNS_KEPT = 50
 
 
 def split_by_time(records: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -92,13 +91,14 @@ class Retrainer:
     label_weight: float | None = None
 
     def active_model(self) -> LoadedModel:
-        record = model_registry.read(self.client)
+        """The model every instance serves (the promoted one, else the models root's ACTIVE one)."""
+        record = promotion.active_record(self.client, self.models_root)
+        if record is None:
+            raise ModelError(f"there is no active model in {self.models_root}")
         try:
-            directory = (model_in_root(self.models_root, record["version"]) if record
-                         else resolve_model_dir(self.models_root))
+            return load_model(model_in_root(self.models_root, record["version"]), expected_sha256=record["sha256"])
         except ArtifactError as exc:
             raise ModelError(str(exc)) from exc
-        return load_model(directory)
 
     def train_candidate(self, training_labels: list[dict], params: dict) -> Path:
         """Run `python -m model_training train` on the base data and these labels; return the new model's directory."""
@@ -137,13 +137,5 @@ class Retrainer:
         if better:
             promotion.promote(self.client, candidate_dir, self.actor, self.models_root)
         (candidate_dir / "retrain.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        pipe = self.client.pipeline(transaction=True)
-        pipe.lpush(keys.retrain_runs(), json.dumps(report, ensure_ascii=False))
-        pipe.ltrim(keys.retrain_runs(), 0, RUNS_KEPT - 1)
-        pipe.execute()
+        model_registry.record_retrain_run(self.client, report)
         return report
-
-
-def runs(client, limit: int = RUNS_KEPT) -> list[dict]:
-    """The recorded retraining runs, newest first."""
-    return [json.loads(raw) for raw in client.lrange(keys.retrain_runs(), 0, limit - 1)]

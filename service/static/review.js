@@ -74,7 +74,7 @@
   // A decided card leaves the list; in its place, for a while, a note with Undo (the other decision, recorded
   // as a revision in the comment's history and its labels).
   const UNDO_SECONDS = 15;
-  function markDone(el, record, decision) {
+  function replaceWithNote(el, record, decision) {
     const note = document.createElement("li");
     note.className = "toast";
     note.setAttribute("role", "status");
@@ -107,7 +107,7 @@
   }
 
   async function decide(el, decision) {
-    if (!el || el.classList.contains("done")) return;
+    if (!el) return;
     if (el.classList.contains("locked")) {
       say(t("locked", {}), "error");
       return;
@@ -116,7 +116,7 @@
     if (tab.startsWith("approved") && decision !== "reject") return;
     try {
       const record = await call(decisionUrl(el.dataset.id), { decision: decision });
-      const index = markDone(el, record, decision);
+      const index = replaceWithNote(el, record, decision);
       current = -1;
       const rest = items();
       const next = rest.findIndex((card, i) => i >= index && !card.classList.contains("locked"));
@@ -128,7 +128,7 @@
   }
 
   async function bulk(decision) {
-    const chosen = items().filter((el) => el.querySelector(".select").checked && !el.classList.contains("done"));
+    const chosen = items().filter((el) => el.querySelector(".select").checked);
     if (!chosen.length) { say(t("select_first", {}), "error"); return; }
     let failed = 0;
     if (tab === "queue") {

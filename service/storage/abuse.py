@@ -56,12 +56,20 @@ def blocks(fingerprint: int) -> list[int]:
     return [(fingerprint >> (BLOCK_BITS * i)) & mask for i in range(BLOCKS)]
 
 
+def own_buckets(fingerprint: int) -> list[str]:
+    """The buckets a fingerprint is filed under, one per block."""
+    return [keys.simhash_block(i, value) for i, value in enumerate(blocks(fingerprint))]
+
+
 def bucket_keys(fingerprint: int) -> tuple[list[str], list[str]]:
-    """The buckets a fingerprint is filed under (one per block), and the buckets one bit away from them."""
-    own = [keys.simhash_block(i, value) for i, value in enumerate(blocks(fingerprint))]
+    """The buckets a fingerprint is filed under, and the buckets one bit away from them.
+
+    scripts.ADMIT names the second list itself, from the blocks and
+    keys.simhash_block_prefix (tests/test_abuse.py checks the two agree).
+    """
     near = [keys.simhash_block(i, value ^ (1 << bit)) for i, value in enumerate(blocks(fingerprint))
             for bit in range(BLOCK_BITS)]
-    return own, near
+    return own_buckets(fingerprint), near
 
 
 # How far back moderators see a commenter's other comments.
@@ -135,7 +143,7 @@ class Admitter:
             payload["floods"] = floods
         if len(normalized.split()) >= self.min_words:
             fingerprint = simhash(normalized)
-            own = [keys.simhash_block(i, value) for i, value in enumerate(blocks(fingerprint))]
+            own = own_buckets(fingerprint)
             high, low = fingerprint >> 32, fingerprint & 0xFFFFFFFF
             payload["text"] = {
                 "count_key": script_keys.add(keys.duplicate(hashlib.sha1(normalized.encode()).hexdigest())),

@@ -45,6 +45,19 @@ def history(client) -> list[dict]:
     return [json.loads(raw) for raw in client.lrange(keys.model_history(), 0, -1)]
 
 
+def record_retrain_run(client, report: dict) -> None:
+    """Keep a retraining run's report (the newest HISTORY_KEPT)."""
+    pipe = client.pipeline(transaction=True)
+    pipe.lpush(keys.retrain_runs(), json.dumps(report, ensure_ascii=False))
+    pipe.ltrim(keys.retrain_runs(), 0, HISTORY_KEPT - 1)
+    pipe.execute()
+
+
+def retrain_runs(client) -> list[dict]:
+    """The recorded retraining runs, newest first."""
+    return [json.loads(raw) for raw in client.lrange(keys.retrain_runs(), 0, -1)]
+
+
 def pop_previous(client) -> dict | None:
     """Take the most recent earlier active record off the history, or None when there is none."""
     raw = client.lpop(keys.model_history())
