@@ -16,7 +16,7 @@ import scipy
 import sklearn
 
 from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
-from .data import Corpus, deduplicate, fold_groups, threshold_mask
+from .data import Corpus, deduplicate, threshold_mask
 from .errors import ThresholdError, TrainingError
 from .evaluate import OutOfFold, cross_validate, evaluate, log, policy_outcome, summarize
 from .features import FEATURES_VERSION, MIN_LANGUAGE_EXAMPLES, UNDETERMINED, build_pipeline
@@ -53,22 +53,25 @@ def lowest_safe_reject_at(labels: np.ndarray, scores: np.ndarray, precision: flo
 
 
 def highest_safe_approve_below(labels: np.ndarray, scores: np.ndarray, max_spam_share: float) -> float:
-    """The highest threshold below which at most `max_spam_share` of this group's spam is auto-approved."""
-    spam_scores = np.sort(scores[labels == 1])
-    if not len(spam_scores):
-        return 1.0
-    allowed = int(np.floor(max_spam_share * len(spam_scores)))
-    # Approving strictly below the (allowed+1)-th lowest spam score lets through at most `allowed` spam.
-    return float(spam_scores[allowed]) if allowed < len(spam_scores) else 1.0
+    """The `max_spam_share` quantile of this group's spam scores: below it, that share of its spam is approved.
+
+    The quantile is interpolated between the order statistics, not the
+    lowest count that fits: with thousands of spam it is the empirical
+    count, and with a few dozen (a site's first moderator labels, where
+    2 % rounds down to none) one unusual spam does not set the threshold on
+    its own, which would approve almost nothing.
+    """
+    spam_scores = scores[labels == 1]
+    return float(np.quantile(spam_scores, max_spam_share)) if len(spam_scores) else 1.0
 
 
 def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
     """Pick approve-below and reject-at from out-of-fold scores so that every group meets the targets.
 
     A page the model has never seen is a group it did not train on: each
-    group (a video, a slice of a pooled file) must leak at most the allowed
-    share of its spam and keep auto-reject precision at the target, not just
-    the pooled scores. Rejection is judged as the service applies it: a text
+    group (a video, a pooled file such as a site's labels) must leak at most
+    the allowed share of its spam and keep auto-reject precision at the
+    target, not just the pooled scores. Rejection is judged as the service applies it: a text
     whose words alone score below approve-below is never rejected for its
     link, so it cannot cost precision. Between the thresholds lies review.
     """
@@ -91,13 +94,17 @@ def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
 def thresholds_for(corpus: Corpus, oof: OutOfFold, targets: Targets) -> dict:
     """Choose thresholds on the groups of web comments (auxiliary formats such as SMS do not count).
 
+    The groups are the corpus's own (a video, a file), not the slices that
+    cross-validation cuts a pooled file into: those are random samples of
+    one page, and judging each on its own would only judge fewer examples.
+
     Each language with at least MIN_LANGUAGE_EXAMPLES such comments of both
     classes gets its own pair, chosen on its comments in every group, so
     that the hardest English page does not set the French operating point;
     the global pair serves every other language.
     """
     counted = np.asarray(threshold_mask(corpus))
-    labels, groups = np.asarray(corpus.labels), np.asarray(fold_groups(corpus))
+    labels, groups = np.asarray(corpus.labels), np.asarray(corpus.groups)
     chosen = choose_thresholds(labels[counted], oof[counted], groups[counted], targets)
     by_language = {}
     for language in sorted(set(oof.languages[counted]) - {UNDETERMINED}):

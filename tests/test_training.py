@@ -13,7 +13,7 @@ from model_training.data import Corpus, load_file, threshold_mask
 from model_training.errors import DataFormatError
 from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
 from model_training.report import markdown_cell
-from model_training.train import Targets, choose_thresholds, thresholds_for
+from model_training.train import Targets, choose_thresholds, highest_safe_approve_below, thresholds_for
 from service.moderation.model import load_model
 from tests.conftest import FRENCH_CORPUS
 
@@ -82,6 +82,18 @@ def test_thresholds_meet_precision_and_spam_leak_targets_in_every_group():
     assert chosen["expected"]["review_share"] == pytest.approx(1 - approved.mean() - rejected.mean(), abs=1e-4)
 
 
+def test_one_unusual_spam_among_a_few_dozen_does_not_close_auto_approval_but_thousands_keep_the_exact_share():
+    # A site's first labels: 30 spam, one of which reads like ham (an "illuminati" message with no link).
+    labels = np.array([0] * 70 + [1] * 30)
+    scores = np.concatenate([np.linspace(0.0, 0.2, 70), [0.009], np.linspace(0.3, 0.99, 29)])
+    targets = Targets(reject_precision=0.99, max_spam_approved=0.02)
+    chosen = choose_thresholds(labels, out_of_fold(scores), np.array(["labels"] * 100), targets)
+    assert 0.009 < chosen["approve_below"] < 0.3  # interpolated between the two lowest spam, not stuck under the first
+    assert chosen["expected"]["spam_auto_approved"] == 1  # the interpolated 2 % of 30: at most one beyond the share
+    many = np.random.default_rng(2).uniform(0, 1, 5000)
+    assert (many < highest_safe_approve_below(np.ones(5000), many, 0.02)).sum() == 100
+
+
 def test_the_worst_group_sets_reject_at_and_a_link_only_ham_does_not():
     labels = np.array([1] * 50 + [0] * 50 + [1] * 50 + [0] * 50)
     scores = np.concatenate([np.linspace(0.8, 0.99, 50), np.linspace(0.0, 0.3, 50)] * 2)
@@ -112,6 +124,18 @@ def test_each_language_with_enough_comments_gets_its_own_thresholds():
     assert fr["reject_at"] < 0.3 < en["reject_at"]  # French ham sits near 0.1, English ham near 0.3
     assert fr["approve_below"] < en["approve_below"]
     assert thresholds["expected"]["automated_share"] == 1.0
+
+
+def test_a_pooled_file_is_judged_as_one_page_not_as_its_cross_validation_slices():
+    # The slices of a site's labels are random samples of one page: the slice that holds the unusual spam must not
+    # set the threshold with six spam where the file has thirty.
+    corpus = Corpus()
+    labels = [0] * 70 + [1] * 30
+    for i, label in enumerate(labels):
+        corpus.add(f"texte {i}", label, "labels:site")
+    scores = np.concatenate([np.linspace(0.0, 0.2, 70), [0.009], np.linspace(0.3, 0.99, 29)])
+    thresholds = thresholds_for(corpus, out_of_fold(scores, languages=["fr"] * 100), Targets())
+    assert thresholds["by_language"]["fr"]["approve_below"] > 0.15
 
 
 def test_the_french_corpus_keeps_its_kinds_and_counts_for_thresholds_but_sms_does_not(uci_data, tmp_path):
