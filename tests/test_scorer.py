@@ -19,8 +19,25 @@ def test_fast_scorer_matches_predict_proba_on_thousands_of_comments(uci_data):
                             "w h a t s a p p m@rabout https://www.rfi.fr/x wa.me/221 bamako-hebdo.net/a"]
     expected = model.pipeline.predict_proba(np.asarray(texts, dtype=object))[:, 1]
     fast = np.array([model.scorer.score(t, explain=0).probability for t in texts])
+    batch = np.array([s.probability for s in model.scorer.score_many(model.scorer.normalize(texts), explain=0)])
     assert len(texts) > 7000
     assert np.max(np.abs(fast - expected)) < 1e-9
+    assert np.max(np.abs(batch - expected)) < 1e-9
+
+
+def test_a_batch_gives_every_comment_the_score_and_explanation_it_gets_alone():
+    model = load_model(DEFAULT_MODELS_DIR)
+    texts = ["", "Merci pour cet article", "Check out my channel http://spam.example.com and subscribe!",
+             "Gagnez 500 000 FCFA par jour, écrivez sur w h a t s a p p +221 77 123 45 67", "   ", "lol lol lol"]
+    normalized = model.scorer.normalize(texts)
+    for explain in (0, 3, 8, None):
+        alone = [model.scorer.score(t, explain=explain, normalized=n) for t, n in zip(texts, normalized)]
+        together = model.scorer.score_many(normalized, explain=explain)
+        for one, batched in zip(alone, together, strict=True):
+            assert batched.decision_value == pytest.approx(one.decision_value, abs=1e-12)
+            assert batched.known_share == one.known_share
+            assert [(b, g) for b, g, _ in batched.contributions] == [(b, g) for b, g, _ in one.contributions]
+            assert [c for _, _, c in batched.contributions] == pytest.approx([c for _, _, c in one.contributions])
 
 
 def test_contributions_explain_the_decision_value():

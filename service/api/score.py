@@ -44,14 +44,12 @@ def score_comments():
     rt = runtime()
     submissions = validate_batch(read_json_object(), rt.submission_fields)
     state = rt.models.state
-    results = []
-    for submission in submissions:
-        result = intake.preview(state, submission, rt.guard.rules(submission))
-        results.append({
-            "score": round(result.score.probability, 6),
-            "decision": result.decision.status,
-            "language": result.language,
-            "reasons": result.decision.reasons,
-            "features": result.score.top_features(intake.FEATURES_SHOWN),
-        })
+    assessments = intake.preview(state, submissions, [rt.guard.rules(s) for s in submissions])
+    results = [{
+        "score": round(result.score.probability, 6),
+        "decision": result.decision.status,
+        "language": result.language,
+        "reasons": result.decision.reasons,
+        "features": result.score.top_features(intake.FEATURES_SHOWN),
+    } for result in assessments]
     return {"model_version": state.active.version, "results": results}

@@ -50,9 +50,10 @@ def judge(model: LoadedModel, records: list[dict]) -> dict:
     """How a model decides labelled comments, as the service decides them: automation and both kinds of error."""
     state = ModelState(active=model, thresholds=thresholds_of(model))
     counts = {"approved": [0, 0], "rejected": [0, 0], "pending": [0, 0]}  # status -> [ham, spam]
-    for record in records:
-        status = intake.preview(state, {"text": record["text"], "lang": record.get("lang")}, []).decision.status
-        counts[status][record["label"]] += 1
+    submissions = [{"text": record["text"], "lang": record.get("lang")} for record in records]
+    assessments = intake.preview(state, submissions, [[] for _ in records], explain=0)
+    for record, assessment in zip(records, assessments, strict=True):
+        counts[assessment.decision.status][record["label"]] += 1
     spam = sum(c[1] for c in counts.values())
     rejected = sum(counts["rejected"])
     return {"labels": len(records), "auto_share": round((len(records) - sum(counts["pending"])) / len(records), 4),

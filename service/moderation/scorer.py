@@ -62,6 +62,22 @@ class _Block:
             total += entry[1]
         return np.frombuffer(b"".join(parts), dtype=_INDEX), total
 
+    def tfidf(self, grams: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The TF-IDF values (before normalisation) of n-grams counted `counts` times."""
+        tf = np.where(counts > 1, 1.0 + np.log(counts), counts) if self.sublinear_tf else counts.astype(float)
+        return tf * self.idf[grams]
+
+    def largest(self, grams: np.ndarray, weighted: np.ndarray, explain: int | None) -> list:
+        """This block's `explain` largest contributions (None: all; 0: none), in any order."""
+        if explain == 0:
+            return []
+        magnitude = np.abs(weighted)
+        if explain is None or explain >= len(weighted):
+            top = np.argsort(-magnitude)
+        else:  # in any order: they are sorted with the other blocks' by _ranked
+            top = np.argpartition(-magnitude, explain - 1)[:explain]
+        return [(self.name, self.names[grams[j]], float(weighted[j])) for j in top]
+
     def _known(self, grams: list) -> np.ndarray:
         return np.array([i for i in map(self.vocabulary.get, grams) if i is not None], dtype=_INDEX)
 
@@ -177,19 +193,48 @@ class LinearScorer:
             if not len(indices):
                 continue
             grams, counts = np.unique(indices, return_counts=True)
-            tf = np.where(counts > 1, 1.0 + np.log(counts), counts) if block.sublinear_tf else counts.astype(float)
-            values = tf * block.idf[grams]
-            norm = math.sqrt(float(values @ values))
-            weighted = values * block.coef[grams] / norm
+            values = block.tfidf(grams, counts)
+            weighted = values * block.coef[grams] / math.sqrt(float(values @ values))
             decision += float(weighted.sum())
+            contributions += block.largest(grams, weighted, explain)
+        return Score(_sigmoid(decision), decision, normalized, _ranked(contributions, explain), known_share)
+
+    def score_many(self, normalized: list[str], *, explain: int | None = 8) -> list[Score]:
+        """Score a batch of normalised texts: per block, one sparse TF-IDF matrix and one product for them all.
+
+        The matrix is held as (row, n-gram, count) arrays sorted by row and
+        n-gram, as `score` sorts one text's n-grams, so every row gets the
+        same arithmetic and the same explanation as `score` would give it.
+        """
+        n = len(normalized)
+        decision = np.full(n, self.intercept)
+        known_share = [{} for _ in range(n)]
+        contributions = [[] for _ in range(n)]
+        for block in self.blocks:
+            found = [block.indices(text) for text in normalized]
+            for share, (indices, total) in zip(known_share, found, strict=True):
+                share[block.name] = len(indices) / total if total else 0.0
+            lengths = np.fromiter((len(indices) for indices, _ in found), dtype=np.int64, count=n)
+            if not lengths.any():
+                continue
+            size = len(block.idf)
+            cells = np.repeat(np.arange(n, dtype=np.int64) * size, lengths) + np.concatenate([i for i, _ in found])
+            cells, counts = np.unique(cells, return_counts=True)
+            rows, grams = np.divmod(cells, size)
+            values = block.tfidf(grams, counts)
+            weighted = values * block.coef[grams] / np.sqrt(np.bincount(rows, values * values, minlength=n))[rows]
+            decision += np.bincount(rows, weighted, minlength=n)
             if explain != 0:
-                magnitude = np.abs(weighted)
-                if explain is None or explain >= len(weighted):
-                    top = np.argsort(-magnitude)
-                else:  # the `explain` largest, in any order: they are sorted with the other blocks' below
-                    top = np.argpartition(-magnitude, explain - 1)[:explain]
-                contributions += [(block.name, block.names[grams[j]], float(weighted[j])) for j in top]
-        contributions.sort(key=lambda c: abs(c[2]), reverse=True)
-        if explain is not None:
-            del contributions[explain:]
-        return Score(_sigmoid(decision), decision, normalized, contributions, known_share)
+                bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+                for row in np.flatnonzero(lengths).tolist():
+                    part = slice(bounds[row], bounds[row + 1])
+                    contributions[row] += block.largest(grams[part], weighted[part], explain)
+        return [Score(_sigmoid(value), value, text, _ranked(explained, explain), share)
+                for value, text, explained, share in zip(decision.tolist(), normalized, contributions, known_share,
+                                                         strict=True)]
+
+
+def _ranked(contributions: list, explain: int | None) -> list:
+    """The blocks' candidate contributions merged, largest |c| first, `explain` of them (None: all)."""
+    contributions.sort(key=lambda c: abs(c[2]), reverse=True)
+    return contributions if explain is None else contributions[:explain]
