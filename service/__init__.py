@@ -24,6 +24,7 @@ from .api import (
     security,
     web,
 )
+from .api.fastjson import OrjsonProvider
 from .api.schemas import submission_fields
 from .background import Background
 from .config import Settings
@@ -59,8 +60,8 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
         settings = Settings.from_env(**(test_config or {}))
     configure_logging(settings.log_level)
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False
     client = connect(settings.redis_url, timeout=settings.redis_timeout)
     intake.warm_up()
     models = ModelManager(client, model_dir=settings.model_dir, models_root=settings.models_root,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import uuid
 
+import orjson
 from flask import Flask, g, request
 
 log = logging.getLogger("service.requests")
@@ -31,7 +31,7 @@ def _finish(response):
             "latency_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
             **g.get("log_fields", {}),
         }
-        log.info(json.dumps(line))
+        log.info(orjson.dumps(line).decode())
     return response
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 
 from model_training.features import without_placeholders
 
@@ -157,7 +157,7 @@ class Admitter:
                                  "window_ms": AUTHOR_WINDOW_DAYS * clock.DAY_MS}
         if not payload:
             return Admission(None)
-        position, wait_ms, text_class, stored = self._admit(keys=script_keys.keys, args=[json.dumps(payload, ensure_ascii=False)])
+        position, wait_ms, text_class, stored = self._admit(keys=script_keys.keys, args=[orjson.dumps(payload)])
         if position:
             rule, kind = labels[position - 1]
             return Admission((rule, kind, max(int(wait_ms), 0)))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import orjson
 
 from .. import clock
 from . import keys, scripts
@@ -77,7 +78,7 @@ def created_event(record: dict) -> dict:
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return orjson.dumps(value).decode()
 
 
 def comment_spec(comment: NewComment, key: Callable[[str], int], *, expire_ms: dict[str, int]) -> dict:
@@ -120,7 +121,7 @@ JSON_FIELDS = ("score", "reasons", "features", "submission", "shadow")
 
 
 def _decode(raw: dict) -> dict:
-    return {k: json.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
+    return {k: orjson.loads(v) if k in JSON_FIELDS else v for k, v in raw.items()}
 
 
 def load(client, comment_id: str) -> dict | None:
@@ -144,7 +145,7 @@ def load_many(client, comment_ids: list[str], *, with_history: bool = False) -> 
             continue
         record = _decode(replies[i])
         if with_history:
-            record["history"] = [json.loads(e) for e in replies[i + 1]]
+            record["history"] = [orjson.loads(e) for e in replies[i + 1]]
         records.append(record)
     return records
 
