@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import platform
 from collections import Counter
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import scipy
 import sklearn
 
 from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
-from .data import Corpus, deduplicate, threshold_mask
+from .data import POOL_SLICES, Corpus, deduplicate, fold_groups, threshold_mask
 from .errors import ThresholdError, TrainingError
 from .evaluate import OutOfFold, cross_validate, evaluate, log, policy_outcome, summarize
 from .features import FEATURES_VERSION, MIN_LANGUAGE_EXAMPLES, UNDETERMINED, build_pipeline
@@ -69,11 +70,12 @@ def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
     """Pick approve-below and reject-at from out-of-fold scores so that every group meets the targets.
 
     A page the model has never seen is a group it did not train on: each
-    group (a video, a pooled file such as a site's labels) must leak at most
-    the allowed share of its spam and keep auto-reject precision at the
-    target, not just the pooled scores. Rejection is judged as the service applies it: a text
-    whose words alone score below approve-below is never rejected for its
-    link, so it cannot cost precision. Between the thresholds lies review.
+    group (a video, a slice of a pooled file, a site's labels) must leak at
+    most the allowed share of its spam and keep auto-reject precision at the
+    target, not just the pooled scores. Rejection is judged as the service
+    applies it: a text whose words alone score below approve-below is never
+    rejected for its link, so it cannot cost precision. Between the
+    thresholds lies review.
     """
     labels, groups = np.asarray(labels), np.asarray(groups)
     n_spam = int(labels.sum())
@@ -91,12 +93,29 @@ def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
     return {**thresholds, "expected": summarize(labels, oof, thresholds)["policy"]}
 
 
+def threshold_groups(corpus: Corpus, targets: Targets) -> list[str]:
+    """The group each example is judged in when thresholds are chosen: its cross-validation group, unless too small.
+
+    A video is a page of its own. A pooled file is cut into POOL_SLICES
+    slices, each a stand-in for another page, but only when every slice can
+    hold the budget's one leaked spam (1 / max_spam_approved spam each: 50
+    for 2 %); a smaller file, such as a site's first few hundred moderator
+    labels, is judged whole. Judging slices of a handful of spam would set
+    approve-below under the lowest spam of the slice that holds the most
+    unusual one, and approve almost nothing.
+    """
+    folds = fold_groups(corpus)
+    spam = Counter(group for group, label in zip(corpus.groups, corpus.labels, strict=True) if label)
+    min_spam = POOL_SLICES * math.ceil(1 / targets.max_spam_approved)
+    return [fold if group.startswith("youtube:") or spam[group] >= min_spam else group
+            for group, fold in zip(corpus.groups, folds, strict=True)]
+
+
 def thresholds_for(corpus: Corpus, oof: OutOfFold, targets: Targets) -> dict:
     """Choose thresholds on the groups of web comments (auxiliary formats such as SMS do not count).
 
-    The groups are the corpus's own (a video, a file), not the slices that
-    cross-validation cuts a pooled file into: those are random samples of
-    one page, and judging each on its own would only judge fewer examples.
+    The groups are those of threshold_groups: the videos, and the slices
+    of a pooled file large enough to judge each slice's spam leak.
 
     Each language with at least MIN_LANGUAGE_EXAMPLES such comments of both
     classes gets its own pair, chosen on its comments in every group, so
@@ -104,7 +123,7 @@ def thresholds_for(corpus: Corpus, oof: OutOfFold, targets: Targets) -> dict:
     the global pair serves every other language.
     """
     counted = np.asarray(threshold_mask(corpus))
-    labels, groups = np.asarray(corpus.labels), np.asarray(corpus.groups)
+    labels, groups = np.asarray(corpus.labels), np.asarray(threshold_groups(corpus, targets))
     chosen = choose_thresholds(labels[counted], oof[counted], groups[counted], targets)
     by_language = {}
     for language in sorted(set(oof.languages[counted]) - {UNDETERMINED}):

@@ -13,7 +13,13 @@ from model_training.data import Corpus, load_file, threshold_mask
 from model_training.errors import DataFormatError
 from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
 from model_training.report import markdown_cell
-from model_training.train import Targets, choose_thresholds, highest_safe_approve_below, thresholds_for
+from model_training.train import (
+    Targets,
+    choose_thresholds,
+    highest_safe_approve_below,
+    threshold_groups,
+    thresholds_for,
+)
 from service.moderation.model import load_model
 from tests.conftest import FRENCH_CORPUS
 
@@ -126,9 +132,9 @@ def test_each_language_with_enough_comments_gets_its_own_thresholds():
     assert thresholds["expected"]["automated_share"] == 1.0
 
 
-def test_a_pooled_file_is_judged_as_one_page_not_as_its_cross_validation_slices():
-    # The slices of a site's labels are random samples of one page: the slice that holds the unusual spam must not
-    # set the threshold with six spam where the file has thirty.
+def test_a_site_s_first_labels_are_judged_whole_and_a_large_pooled_file_by_its_slices():
+    # The slices of a few dozen spam labels hold six spam each: the slice with the unusual one must not set the
+    # threshold on its own.
     corpus = Corpus()
     labels = [0] * 70 + [1] * 30
     for i, label in enumerate(labels):
@@ -136,6 +142,13 @@ def test_a_pooled_file_is_judged_as_one_page_not_as_its_cross_validation_slices(
     scores = np.concatenate([np.linspace(0.0, 0.2, 70), [0.009], np.linspace(0.3, 0.99, 29)])
     thresholds = thresholds_for(corpus, out_of_fold(scores, languages=["fr"] * 100), Targets())
     assert thresholds["by_language"]["fr"]["approve_below"] > 0.15
+    assert set(threshold_groups(corpus, Targets())) == {"labels:site"}
+    # 250 spam: each of the five slices can hold one leaked spam of 50, so each is judged as a page of its own.
+    large = Corpus()
+    for i in range(600):
+        large.add(f"texte {i}", int(i < 250), "csv:site")
+    assert set(threshold_groups(large, Targets())) == {f"csv:site#{k}" for k in range(5)}
+    assert set(threshold_groups(large, Targets(max_spam_approved=0.01))) == {"csv:site"}
 
 
 def test_the_french_corpus_keeps_its_kinds_and_counts_for_thresholds_but_sms_does_not(uci_data, tmp_path):
