@@ -25,7 +25,7 @@ from .api import (
     web,
 )
 from .api.fastjson import OrjsonProvider
-from .api.schemas import submission_fields
+from .api.schemas import format_characters, submission_fields
 from .background import Background
 from .config import Settings
 from .metrics import LiveCollector, Metrics
@@ -64,6 +64,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     client = connect(settings.redis_url, timeout=settings.redis_timeout)
     intake.warm_up()
+    format_characters()  # the field checks' table of invisible characters, built before gunicorn forks
     models = ModelManager(client, model_dir=settings.model_dir, models_root=settings.models_root,
                           approve_below=settings.approve_below, reject_at=settings.reject_at,
                           approve_unfamiliar=settings.approve_unfamiliar, trusted_domains=settings.trusted_domains,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import unicodedata
 
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from service.api import schemas
 from service.storage import keys
 
 GOOD = {"name": "Awa Ndiaye", "email": "awa@exemple.sn", "text": "Merci pour cet article très clair."}
@@ -287,3 +290,13 @@ def test_an_unknown_form_charset_is_a_415(client):
     response = client.post("/v1/comments", data=b"name=A", content_type=f"{FORM}; charset=koi8-r")
     assert response.status_code == 415
     assert response.get_json()["detail"].startswith("The form's charset 'koi8-r' is not supported")
+
+
+def test_the_compiled_field_checks_match_unicode_categories_for_every_code_point():
+    control, text_control, invisible = schemas._CONTROL_RE, schemas._TEXT_CONTROL_RE, schemas.format_characters()
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        assert bool(control.match(char)) == (category == "Cc"), hex(code)
+        assert bool(text_control.match(char)) == (category == "Cc" and char not in "\t\n\r"), hex(code)
+        assert bool(invisible.match(char)) == (category == "Cf"), hex(code)

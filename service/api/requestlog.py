@@ -7,8 +7,9 @@ import re
 import time
 import uuid
 
-import orjson
 from flask import Flask, g, request
+
+from .fastjson import dumps
 
 log = logging.getLogger("service.requests")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -31,7 +32,7 @@ def _finish(response):
             "latency_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
             **g.get("log_fields", {}),
         }
-        log.info(orjson.dumps(line).decode())
+        log.info(dumps(line))
     return response
 
 
