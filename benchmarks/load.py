@@ -2,6 +2,7 @@
 
 Usage:
   .venv/bin/python benchmarks/load.py                      # service vs baseline, alternated, median of rounds
+  .venv/bin/python benchmarks/load.py --connections 1 2 8  # the same at each load: what visitors wait for
   .venv/bin/python benchmarks/load.py --instances 2        # also: 1 vs 2 service instances sharing one Redis
   .venv/bin/python benchmarks/load.py --sweep --plot docs/latency-vs-load.png   # latency vs concurrency
 
@@ -109,7 +110,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, nargs="+", default=[8],
+                        help="one or more connection counts, each measured on both endpoints in alternating rounds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
@@ -130,39 +132,45 @@ def main() -> None:
             baseline, baseline_base = start_baseline(args.workers, args.threads)
             procs += [service, baseline]
             print(f"## Load: `POST /v1/comments` vs a bare Flask endpoint\n\nMachine: {os.cpu_count()} cores. gunicorn "
-                  f"gthread, {args.workers} workers x {args.threads} threads for both; wrk, {args.connections} "
-                  f"connections, {args.seconds} s per round, {args.rounds} alternating rounds, medians shown. "
+                  f"gthread, {args.workers} workers x {args.threads} threads for both; wrk, "
+                  f"{', '.join(map(str, args.connections))} connections, {args.seconds} s per round, {args.rounds} "
+                  f"alternating rounds, medians shown. "
                   f"Command: `.venv/bin/python benchmarks/load.py {' '.join(sys.argv[1:])}`.\n")
-            runs = {"service": [], "baseline": []}
-            run_wrk(service_base, args.connections, 2)  # warm-up
-            run_wrk(baseline_base, args.connections, 2)
-            for _ in range(args.rounds):
-                runs["baseline"].append(run_wrk(baseline_base, args.connections, args.seconds))
-                runs["service"].append(run_wrk(service_base, args.connections, args.seconds))
-            service_m, baseline_m = median_of(runs["service"]), median_of(runs["baseline"])
-            print("| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |\n|---|---|---|---|---|---|---|")
-            print(row("bare Flask (parse JSON, return JSON)", baseline_m))
-            print(row("service (validate, rules, score, store, queue)", service_m))
-            service_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["service"])
-            baseline_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["baseline"])
-            print(f"\nRatio service / baseline: **{service_m['rps'] / baseline_m['rps']:.2f}×** requests/s "
-                  f"(rounds: {service_rounds} vs {baseline_rounds}).")
+            run_wrk(service_base, max(args.connections), 2)  # warm-up
+            run_wrk(baseline_base, max(args.connections), 2)
+            print("| connections | endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |\n"
+                  "|---|---|---|---|---|---|---|---|")
+            ratios = []
+            for connections in args.connections:
+                runs = {"service": [], "baseline": []}
+                for _ in range(args.rounds):
+                    runs["baseline"].append(run_wrk(baseline_base, connections, args.seconds))
+                    runs["service"].append(run_wrk(service_base, connections, args.seconds))
+                service_m, baseline_m = median_of(runs["service"]), median_of(runs["baseline"])
+                print(f"| {connections} {row('bare Flask (parse JSON, return JSON)', baseline_m)}")
+                print(f"| {connections} {row('service (validate, rules, score, store, queue)', service_m)}")
+                service_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["service"])
+                baseline_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["baseline"])
+                ratios.append(f"{connections} connections: **{service_m['rps'] / baseline_m['rps']:.2f}×** "
+                              f"(rounds: {service_rounds} vs {baseline_rounds})")
+            print("\nRatio service / baseline, requests/s: " + "; ".join(ratios) + ".")
             stop(baseline)
             procs.remove(baseline)
             if args.instances == 2:
                 second, second_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
                 procs.append(second)
                 one, two = [], []
+                connections = max(args.connections)
                 for _ in range(args.rounds):
-                    one.append(run_wrk(service_base, args.connections, args.seconds))
-                    half = args.connections // 2
+                    one.append(run_wrk(service_base, connections, args.seconds))
+                    half = connections // 2
                     drivers = [subprocess.Popen([sys.executable, __file__, "--wrk-only", base, str(half), str(args.seconds)],
                                                 stdout=subprocess.PIPE, text=True) for base in (service_base, second_base)]
                     ra, rb = (json.loads(p.communicate()[0]) for p in drivers)
                     two.append({"rps": ra["rps"] + rb["rps"], "p50": max(ra["p50"], rb["p50"]),
                                 "p90": max(ra["p90"], rb["p90"]), "p99": max(ra["p99"], rb["p99"]),
                                 "non_2xx": ra["non_2xx"] + rb["non_2xx"], "errors": ra["errors"] + rb["errors"]})
-                print(f"\n### One vs two instances sharing one Redis ({args.connections} connections in all)\n")
+                print(f"\n### One vs two instances sharing one Redis ({connections} connections in all)\n")
                 print("| setup | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |\n|---|---|---|---|---|---|---|")
                 print(row("1 instance", median_of(one)))
                 print(row("2 instances (connections split evenly)", median_of(two)))

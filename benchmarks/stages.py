@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -101,8 +103,8 @@ def main() -> None:
                       "created_at": "2026-12-02T00:00:00.000+00:00", "updated_at": "2026-12-02T00:00:00.000+00:00"}
             comment = NewComment(fields, {c: Outcome(d.status, d.reasons) for c, d in outcomes.items()})
             script_keys = ScriptKeys()
-            return json.dumps({"comment": comment_spec(comment, script_keys.add, expire_ms=rt.settings.expire_ms),
-                               "text_class": "new_text"}, ensure_ascii=False), script_keys.keys
+            return orjson.dumps({"comment": comment_spec(comment, script_keys.add, expire_ms=rt.settings.expire_ms),
+                                 "text_class": "new_text"}), script_keys.keys  # as Admitter.admit encodes it
         us, encoded = timed(encode, list(zip(triples, decisions, strict=True)))
         rows.append(("build the record and the script's payload", us))
         store = rt.redis.register_script(scripts.STORE)
