@@ -120,10 +120,15 @@ def thresholds_for(corpus: Corpus, oof: OutOfFold, targets: Targets) -> dict:
     Each language with at least MIN_LANGUAGE_EXAMPLES such comments of both
     classes gets its own pair, chosen on its comments in every group, so
     that the hardest English page does not set the French operating point;
-    the global pair serves every other language.
+    the global pair serves every other language. A language's own reject-at
+    needs 1 / (1 - reject_precision) ham (100 for 99 %) to mean anything:
+    with fewer, the highest ham seen says little about the next one (a
+    site's first hundred labels hold some sixty), so the language rejects
+    no lower than the global pair does.
     """
     counted = np.asarray(threshold_mask(corpus))
     labels, groups = np.asarray(corpus.labels), np.asarray(threshold_groups(corpus, targets))
+    min_ham = math.ceil(1 / (1 - targets.reject_precision))
     chosen = choose_thresholds(labels[counted], oof[counted], groups[counted], targets)
     by_language = {}
     for language in sorted(set(oof.languages[counted]) - {UNDETERMINED}):
@@ -135,7 +140,10 @@ def thresholds_for(corpus: Corpus, oof: OutOfFold, targets: Targets) -> dict:
         except ThresholdError as exc:
             log(f"  {language}: keeps the global thresholds ({exc})")
             continue
-        by_language[str(language)] = {"approve_below": own["approve_below"], "reject_at": own["reject_at"]}
+        reject_at = own["reject_at"]
+        if (labels[mask] == 0).sum() < min_ham:  # too few ham to know how far above them the next one may score
+            reject_at = max(reject_at, chosen["reject_at"])
+        by_language[str(language)] = {"approve_below": min(own["approve_below"], reject_at), "reject_at": reject_at}
     thresholds = {"approve_below": chosen["approve_below"], "reject_at": chosen["reject_at"], "by_language": by_language}
     return {**thresholds, "expected": summarize(labels[counted], oof[counted], thresholds)["policy"]}
 
