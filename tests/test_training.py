@@ -151,6 +151,27 @@ def test_a_site_s_first_labels_are_judged_whole_and_a_large_pooled_file_by_its_s
     assert set(threshold_groups(large, Targets(max_spam_approved=0.01))) == {"csv:site"}
 
 
+@pytest.mark.parametrize(("french_ham", "own"), [(60, False), (120, True)])
+def test_a_language_with_fewer_than_100_ham_rejects_no_lower_than_the_global_pair(french_ham, own):
+    # English comments: ham up to 0.85, so the global pair rejects from above it. French labels: ham below 0.4,
+    # spam from 0.6: alone they would reject from 0.6, which sixty ham cannot vouch for.
+    rng = np.random.default_rng(3)
+    corpus, scores, languages = Corpus(), [], []
+    for i in range(400):
+        corpus.add(f"en {i}", i % 2, "csv:english")
+        scores.append(rng.uniform(0.6, 0.99) if i % 2 else rng.uniform(0.0, 0.85))
+        languages.append("en")
+    for i in range(french_ham + 40):
+        spam = i >= french_ham
+        corpus.add(f"fr {i}", int(spam), "labels:site")
+        scores.append(rng.uniform(0.6, 0.99) if spam else rng.uniform(0.0, 0.4))
+        languages.append("fr")
+    thresholds = thresholds_for(corpus, out_of_fold(scores, languages=languages), Targets())
+    french = thresholds["by_language"]["fr"]["reject_at"]
+    assert thresholds["reject_at"] > 0.85
+    assert (french < 0.65) if own else (french >= thresholds["reject_at"])
+
+
 def test_the_french_corpus_keeps_its_kinds_and_counts_for_thresholds_but_sms_does_not(uci_data, tmp_path):
     french = load_file(FRENCH_CORPUS)
     assert (len(french), sum(french.labels)) == (700, 250)
