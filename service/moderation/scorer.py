@@ -1,4 +1,4 @@
-"""Score one comment with a fitted TF-IDF + linear pipeline, without scikit-learn's per-call overhead.
+"""Score comments with a fitted TF-IDF + linear pipeline, without scikit-learn's per-call overhead.
 
 The pipeline's vectorizers, IDF weights and coefficients are read once, at
 load time. Scoring looks up the comment's n-grams in the vocabularies and
@@ -6,7 +6,9 @@ does the TF-IDF arithmetic on the few hundred that are known with numpy.
 Character n-grams of one word do not depend on its neighbours (`char_wb`),
 so each word's vocabulary indices are computed once and cached. The result
 equals `predict_proba` to rounding error (tested to 1e-9) and comes with the
-per-n-gram contributions that explain it.
+per-n-gram contributions that explain it. `score` takes one comment (a
+submission); `score_many` a batch (`POST /v1/score`, retraining's judge) as
+one sparse matrix per block, with the same result for every comment.
 """
 
 from __future__ import annotations
