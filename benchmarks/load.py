@@ -58,6 +58,14 @@ def start_service(redis_url: str, data_dir: Path, workers: int, threads: int) ->
     return proc, base
 
 
+def site_key(redis_url: str) -> str:
+    """A site key, as the website sends: without one the service ignores the `ip` field and every comment
+    would come from the benchmark's own address, into the flood control."""
+    env = {**os.environ, "MODERATION_REDIS_URL": redis_url}
+    return subprocess.run([sys.executable, "-m", "service", "tokens", "create", "--name", "bench", "--role", "site"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip().split()[-1]
+
+
 def start_baseline(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
@@ -129,6 +137,7 @@ def main() -> None:
         procs = []
         try:
             service, service_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
+            os.environ["BENCH_SITE_KEY"] = site_key(redis.url)  # read by the wrk script
             baseline, baseline_base = start_baseline(args.workers, args.threads)
             procs += [service, baseline]
             print(f"## Load: `POST /v1/comments` vs a bare Flask endpoint\n\nMachine: {os.cpu_count()} cores. gunicorn "
