@@ -22,7 +22,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 # One regex search per field replaces a unicodedata.category call per character. Cc is fixed by Unicode's
 # stability policy; Cf (invisible format characters, the bidi controls among them) is read from this Python's
-# tables once, on first use (intake.warm_up does it before gunicorn forks).
+# tables once, on first use (create_app builds it, before gunicorn forks).
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _TEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, newline and return allowed
 
