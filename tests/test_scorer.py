@@ -31,7 +31,7 @@ def test_a_batch_gives_every_comment_the_score_and_explanation_it_gets_alone():
              "Gagnez 500 000 FCFA par jour, écrivez sur w h a t s a p p +221 77 123 45 67", "   ", "lol lol lol"]
     normalized = model.scorer.normalize(texts)
     for explain in (0, 3, 8, None):
-        alone = [model.scorer.score(t, explain=explain, normalized=n) for t, n in zip(texts, normalized)]
+        alone = [model.scorer.score(t, explain=explain, normalized=n) for t, n in zip(texts, normalized, strict=True)]
         together = model.scorer.score_many(normalized, explain=explain)
         for one, batched in zip(alone, together, strict=True):
             assert batched.decision_value == pytest.approx(one.decision_value, abs=1e-12)
