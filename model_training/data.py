@@ -221,10 +221,10 @@ def threshold_mask(corpus: Corpus) -> list[bool]:
     return [group.split(":", 1)[0] not in AUXILIARY_FORMATS for group in corpus.groups]
 
 
-def link_free_texts(corpus: Corpus) -> list[str | None]:
-    """For every example with a link, its normalised text without the link (what the policy rescores); else None."""
+def link_free_texts(texts: list[str]) -> list[str | None]:
+    """For every text with a link, its normalised form without the link (what the policy rescores); else None."""
     out = []
-    for text in corpus.texts:
+    for text in texts:
         normalized = normalize_text(text)
         out.append(normalize_text(text, keep_links=False) if URL_TOKEN in normalized.split() else None)
     return out

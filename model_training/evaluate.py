@@ -28,12 +28,10 @@ from .data import Corpus, fold_groups, link_free_texts, threshold_mask
 from .features import (
     MIN_LANGUAGE_EXAMPLES,
     UNDETERMINED,
-    URL_TOKEN,
     WORD_TOKEN_PATTERN,
     build_pipeline,
     detect_language,
     normalize_batch,
-    normalize_text,
 )
 
 TOP_NGRAMS = 25
@@ -122,7 +120,7 @@ def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=Non
     labels = np.asarray(corpus.labels)
     weights = np.asarray(corpus.weights)
     groups = np.asarray(fold_groups(corpus) if folds is None else folds)
-    bare = np.asarray(link_free_texts(corpus) if links else [None] * len(texts), dtype=object)
+    bare = np.asarray(link_free_texts(corpus.texts) if links else [None] * len(texts), dtype=object)
     scores, without_links = np.zeros(len(texts)), np.full(len(texts), np.nan)
     unique = sorted(set(groups)) if hold_out is None else list(hold_out)
     with progress(total=len(unique), desc=f"{name}: groups held out") as bar:
@@ -138,32 +136,33 @@ def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=Non
     return OutOfFold(scores, without_links, languages, familiar_languages(languages, np.ones(len(texts), bool)))
 
 
-def score_unseen(model, texts: list[str], known_languages) -> OutOfFold:
+def score_unseen(model, texts: list[str], trained_languages) -> OutOfFold:
     """Score texts a fitted model did not train on, as the service would: with and without links, by language.
 
-    `known_languages` are the languages of the model's training texts (one
+    `trained_languages` are the languages of the model's training texts (one
     entry per text), which decide which of these texts it knows enough of.
     """
     texts = np.asarray(texts, dtype=object)
     scores = model.predict_proba(texts)[:, 1] if len(texts) else np.zeros(0)
+    bare = np.asarray(link_free_texts(list(texts)), dtype=object)
     without_links = np.full(len(texts), np.nan)
-    normalized = [normalize_text(t) for t in texts]
-    linked = np.asarray([URL_TOKEN in n.split() for n in normalized], dtype=bool)
+    linked = bare != None  # noqa: E711 - elementwise over an object array
     if linked.any():  # already normalised: skip the pipeline's first step
-        without_links[linked] = model[1:].predict_proba([normalize_text(t, keep_links=False)
-                                                         for t in texts[linked]])[:, 1]
+        without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
     languages = np.asarray([detect_language(t) for t in texts], dtype=object)
-    known = np.asarray(known_languages, dtype=object)
-    everything = np.concatenate([known, languages])
-    trained = np.concatenate([np.ones(len(known), bool), np.zeros(len(languages), bool)])
-    return OutOfFold(scores, without_links, languages, familiar_languages(everything, trained)[len(known):])
+    return OutOfFold(scores, without_links, languages,
+                     np.isin(languages, list(known_languages(np.asarray(trained_languages, dtype=object)))))
+
+
+def known_languages(trained_languages: np.ndarray) -> set:
+    """The languages with MIN_LANGUAGE_EXAMPLES among the training texts' languages, and "undetermined"."""
+    names, counts = np.unique(trained_languages, return_counts=True)
+    return set(names[counts >= MIN_LANGUAGE_EXAMPLES]) | {UNDETERMINED}
 
 
 def familiar_languages(languages: np.ndarray, trained: np.ndarray) -> np.ndarray:
     """Whether each text's language is undetermined or has MIN_LANGUAGE_EXAMPLES among the `trained` texts."""
-    names, counts = np.unique(languages[trained], return_counts=True)
-    known = set(names[counts >= MIN_LANGUAGE_EXAMPLES]) | {UNDETERMINED}
-    return np.isin(languages, list(known))
+    return np.isin(languages, list(known_languages(languages[trained])))
 
 
 def policy_outcome(oof: OutOfFold, thresholds: dict) -> tuple[np.ndarray, np.ndarray]:

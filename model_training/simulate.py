@@ -77,12 +77,11 @@ def simulate(base: Corpus, stream: list[tuple[str, int]], *, every: int, targets
     log(f"parameters {params}, label weight {weight:g}, retraining every {every} labels")
     labelled = Corpus()
     model, thresholds, oof = fit_with_thresholds(base, params, targets)
-    known_languages = oof.languages
     curve, window, position = [], Window(), 0
     with progress(total=len(stream), desc="simulate") as bar:
         while position < len(stream):
             texts = [text for text, _ in stream[position:]]
-            approved, rejected = policy_outcome(score_unseen(model, texts, known_languages), thresholds)
+            approved, rejected = policy_outcome(score_unseen(model, texts, oof.languages), thresholds)
             retrain = False
             for i, (text, label) in enumerate(stream[position:]):
                 status = "approved" if approved[i] else "rejected" if rejected[i] else "pending"
@@ -103,7 +102,6 @@ def simulate(base: Corpus, stream: list[tuple[str, int]], *, every: int, targets
             corpus, _ = deduplicate(corpus)
             log(f"retraining on {len(corpus)} examples with {len(labelled)} labels")
             model, thresholds, oof = fit_with_thresholds(corpus, params, targets)
-            known_languages = oof.languages
     if window.seen:
         curve.append(window.entry(len(labelled), curve[-1]["labels"] if curve else 0))
     return curve

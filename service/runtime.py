@@ -10,7 +10,7 @@ from .config import Settings
 from .moderation import intake
 from .moderation.accounts import Accounts
 from .moderation.administration import Administration
-from .moderation.explain import weighty_words
+from .moderation.explain import weighty_words_many
 from .moderation.guard import Guard
 from .moderation.model_manager import ModelManager
 from .moderation.reviewing import Reviewing
@@ -48,9 +48,9 @@ class Runtime:
         return intake.submit(self.guard, self.models.state, submission, ip=ip, site=site,
                              expire_ms=self.settings.expire_ms)
 
-    def weighty_words(self, text: str) -> list[dict]:
-        """The words that moved the active model's score of a text most (moderation.explain), for a person."""
-        return weighty_words(self.models.state.active, text)
+    def weighty_words(self, texts: list[str]) -> list[list[dict]]:
+        """For each text, the words that moved the active model's score most (moderation.explain), for a person."""
+        return weighty_words_many(self.models.state.active, texts)
 
     def check_storage(self) -> None:
         """Raise StorageUnavailableError unless Redis answers."""

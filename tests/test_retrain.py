@@ -117,7 +117,8 @@ def metrics(auto: float, precision: float | None, leak: float | None) -> dict:
     (metrics(0.6, 0.97, 0.0), metrics(0.5, 0.96, 0.0), True),  # no worse than the active model
 ])
 def test_the_gate(candidate, active, promoted):
-    assert compare(candidate, active)[0] is promoted
+    targets = {"reject_precision": 0.99, "max_spam_approved": 0.02}  # as the shipped model's metadata says
+    assert compare(candidate, active, targets)[0] is promoted
 
 
 def test_the_newest_fifth_is_held_out():

@@ -126,10 +126,8 @@ def init_app(app: Flask) -> None:
     """Set up Flask-Babel and the template helpers."""
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone,
           default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.globals.update(reason_text=reason_text, status_text=status_text, word_label=word_label, role_text=role_text,
-                                 counts_text=counts_text,
-                                 when=when,
-                                 LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(reason_text=reason_text, status_text=status_text, word_label=word_label,
+                                 role_text=role_text, counts_text=counts_text, when=when, LANGUAGES=LANGUAGES)
     app.context_processor(lambda: {"current_language": str(get_locale() or DEFAULT_LANGUAGE)})
 
 

@@ -61,8 +61,10 @@ def review():
         records, more = reviewing.by_status(status, by_person=by_person, after_id=after, limit=PAGE_SIZE)
     items = [moderator_view(r) for r in records]
     others = reviewing.others_by_author(records)
-    for item in items:  # whole words, for a person; the API's `features` keep the model's n-grams
-        item["words"] = runtime().weighty_words(item["comment"]["text"])
+    # Whole words, for a person (the API's `features` keep the model's n-grams); the page's texts in one batch.
+    words = runtime().weighty_words([item["comment"]["text"] for item in items])
+    for item, weighty in zip(items, words, strict=True):
+        item["words"] = weighty
         item["others_by_author"] = others.get(item["id"], 0)
     return render_template("review.html", tab=tab, tabs=TAB_LABELS, user=user, items=items, more=more,
                            counts=reviewing.counts(), csrf_token=csrf_token(), js_messages=js_messages())

@@ -29,7 +29,16 @@ def stop_words() -> frozenset:
 
 def weighty_words(model: LoadedModel, text: str, limit: int = WORDS_SHOWN) -> list[dict]:
     """The words (and link or contact signals) that moved the model's score most, with their signed weights."""
-    weights = model.scorer.score(text, explain=None).word_weights()
+    return weighty_words_many(model, [text], limit)[0]
+
+
+def weighty_words_many(model: LoadedModel, texts: list[str], limit: int = WORDS_SHOWN) -> list[list[dict]]:
+    """weighty_words for each of the texts, scored together (a page of the review queue in one batch)."""
+    scores = model.scorer.score_many(model.scorer.normalize(texts), explain=None)
+    return [_chosen(score.word_weights(), limit) for score in scores]
+
+
+def _chosen(weights: dict[str, float], limit: int) -> list[dict]:
     common = stop_words()
     chosen = [(word, weight) for word, weight in weights.items()
               if abs(weight) >= MIN_WEIGHT and (word in SIGNAL_TOKENS or (word not in common and len(word) > 1))]

@@ -9,9 +9,10 @@ then decide the held-out comments exactly as the service would (thresholds
 per language, unfamiliar languages held, a link alone never rejects), and
 the candidate is promoted only if it automates more while it is at least as
 good as the active model on auto-reject precision and on spam leak, or
-within the error budget the thresholds are chosen for (precision 0.99, 2 %
-of spam auto-approved): on a few hundred held-out labels, one mistake more
-than a model that decides almost nothing must not block every candidate.
+within the error budget the active model's thresholds were chosen for (its
+metadata's `targets`: precision 0.99, 2 % of spam auto-approved by
+default): on a few hundred held-out labels, one mistake more than a model
+that decides almost nothing must not block every candidate.
 Every run is recorded, promoted or not, with the metrics of both models.
 """
 
@@ -35,9 +36,6 @@ from .model_manager import ModelState, thresholds_of
 
 HOLDOUT_SHARE = 0.2
 MIN_LABELS = 50
-# The error budget `train` chooses thresholds for (model_training.train.Targets).
-REJECT_PRECISION_TARGET = 0.99
-SPAM_APPROVED_TARGET = 0.02
 
 
 def split_by_time(records: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -62,11 +60,14 @@ def judge(model: LoadedModel, records: list[dict]) -> dict:
             "ham_auto_rejected": counts["rejected"][0], "spam_approved": counts["approved"][1]}
 
 
-def compare(candidate: dict, active: dict) -> tuple[bool, str]:
-    """Whether the candidate may replace the active model, and why (see the module's docstring)."""
+def compare(candidate: dict, active: dict, targets: dict) -> tuple[bool, str]:
+    """Whether the candidate may replace the active model, and why (see the module's docstring).
+
+    `targets` is the error budget of the active model's metadata (`reject_precision`, `max_spam_approved`).
+    """
     precision_floor = min(1.0 if active["reject_precision"] is None else active["reject_precision"],
-                          REJECT_PRECISION_TARGET)
-    leak_ceiling = max(active["spam_auto_approved"] or 0.0, SPAM_APPROVED_TARGET)
+                          targets["reject_precision"])
+    leak_ceiling = max(active["spam_auto_approved"] or 0.0, targets["max_spam_approved"])
     if candidate["reject_precision"] is not None and candidate["reject_precision"] < precision_floor:
         return False, (f"auto-reject precision {candidate['reject_precision']:.3f} is below "
                        f"{precision_floor:.3f} (the active model's, or the target)")
@@ -130,7 +131,7 @@ class Retrainer:
         candidate_dir = self.train_candidate(training, active.metadata.get("params", {}))
         candidate = load_model(candidate_dir)
         scores = {"candidate": judge(candidate, held_out), "active": judge(active, held_out)}
-        better, reason = compare(scores["candidate"], scores["active"])
+        better, reason = compare(scores["candidate"], scores["active"], active.metadata["targets"])
         report = {"at": iso(), "by": self.actor, "candidate": candidate.version, "active": active.version,
                   "labels": {"trained_on": len(training), "held_out": len(held_out),
                              "held_out_from": held_out[0].get("decided_at")},
