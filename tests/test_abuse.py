@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
+import re
 import threading
 import time
 
 import pytest
 
-from model_training.features import normalize_text
+from model_training.features import normalize_text, without_placeholders
 from service import create_app
 from service.moderation.rules import email_hit, ip_hit, word_hit
 from service.netaddr import canonical_ip
-from service.storage import comments, tokens
+from service.storage import abuse, comments, tokens
 from service.storage.abuse import NEAR_DISTANCE, Admitter, bucket_keys, simhash
 
 from .conftest import bearer
@@ -392,6 +394,31 @@ def test_every_fingerprint_within_the_near_distance_is_in_a_searched_bucket():
     # and a lookup reads 4 own buckets plus 16 one-bit neighbours of each
     own, near = bucket_keys(0)
     assert len(own) == 4 and len(near) == 64 and not set(own) & set(near)
+
+
+def _reference_simhash(normalized: str) -> int:
+    """SimHash as abuse.simhash defines it, computed the plain way: the fingerprints kept in Redis for the
+    duplicate window must not change when the implementation gets faster."""
+    words = " ".join(sorted(re.findall(r"\w+", without_placeholders(normalized))))
+    shingles = {words[i:i + 5] for i in range(max(1, len(words) - 4))}
+    votes = [0] * 64
+    for shingle in shingles:
+        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            votes[bit] += 1 if value >> bit & 1 else -1
+    return sum(1 << bit for bit in range(64) if votes[bit] > 0)
+
+
+def test_fingerprints_are_the_plain_simhash_also_when_the_shingle_cache_is_emptied(monkeypatch):
+    texts = [HAM_FR, "Gagnez 500 000 FCFA par jour, contactez-moi sur WhatsApp", "", "ok", "é" * 40,
+             "Same words in another order", "order another in words same", "𝕏 😀 ÀÉÎ õü"]
+    expected = [_reference_simhash(normalize_text(t)) for t in texts]
+    assert [simhash(normalize_text(t)) for t in texts] == expected
+    assert expected[5] == expected[6]  # word order does not count
+    monkeypatch.setattr(abuse, "_shingle_hashes", {})
+    monkeypatch.setattr(abuse, "SHINGLE_CACHE_SIZE", 3)  # emptied again and again: the same fingerprints
+    assert [simhash(normalize_text(t)) for t in texts] == expected
+    assert len(abuse._shingle_hashes) <= 3
 
 
 def test_fingerprints_in_an_unknown_format_are_ignored_not_an_error(client, redis_client):

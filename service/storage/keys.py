@@ -123,12 +123,7 @@ def duplicate(text_hash: str) -> str:
 
 def simhash_block(block: int, value: int) -> str:
     """Set of text fingerprints with one 16-bit value in one block (near-duplicate candidates)."""
-    return f"{simhash_block_prefix(block)}{value:04x}"
-
-
-def simhash_block_prefix(block: int) -> str:
-    """What the names of one block's buckets start with; the value follows as 4 hex digits (scripts.ADMIT)."""
-    return f"{PREFIX}:simhash16:{block}:"
+    return f"{PREFIX}:simhash16:{block}:{value:04x}"
 
 
 def abuse_list(name: str) -> str:

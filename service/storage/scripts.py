@@ -213,12 +213,12 @@ return 1
 # storage.abuse.Admitter.admit) whose members name their keys by position in KEYS:
 #   limits  [{key, max, window_s}]  rate-limit counters;
 #   floods  [{key, window_ms}]      flood markers;
-#   text    {count_key, own = [first, last], blocks, prefixes, window_ms, high, low, member, max_distance,
-#           repeated_from} when the text is long enough to compare: its duplicate counter, the run of KEYS
-#           holding the fingerprint buckets it is filed under, its four 16-bit blocks and the name prefix of
-#           each block's buckets (keys.simhash_block_prefix: the script names the 64 buckets one bit away
-#           itself, read-only, rather than have 64 more KEYS packed and sent with every submission), the
-#           fingerprint's two 32-bit halves and the two as the bucket member 'high:low';
+#   text    {count_key, own = [first, last], window_ms, high, low, member, max_distance, repeated_from}
+#           when the text is long enough to compare: its duplicate counter, the run of KEYS holding the
+#           fingerprint buckets it is filed under, the fingerprint's two 32-bit halves and the two as the
+#           bucket member 'high:low'; ARGV[2..] then name the 64 buckets one bit away (abuse.bucket_keys),
+#           which the script only reads: arguments rather than KEYS, which would make 64 more to look up,
+#           and named by the caller, since building them in Lua cost more than the whole rest of the search;
 #   comment the comment to store, as in STORE_FUNCTION (absent: store nothing);
 #   author  {key, now_ms, window_ms}: the commenter's recent comments, which a stored comment joins (the
 #           older ones leave), so moderators see how many others the author sent lately.
@@ -269,13 +269,7 @@ if t then
     end
     return false
   end
-  local neighbours = {}
-  for i, value in ipairs(t.blocks) do
-    for b = 0, 15 do
-      neighbours[#neighbours + 1] = t.prefixes[i] .. string.format('%04x', bit.bxor(value, bit.lshift(1, b)))
-    end
-  end
-  local is_near = near({unpack(KEYS, t.own[1], t.own[2])}) or near(neighbours)
+  local is_near = near({unpack(KEYS, t.own[1], t.own[2])}) or near({unpack(ARGV, 2, #ARGV)})
   if not is_near then
     for k = t.own[1], t.own[2] do
       redis.call('SADD', KEYS[k], t.member)
