@@ -76,12 +76,14 @@ def blocks(fingerprint: int) -> list[int]:
 def bucket_keys(fingerprint: int) -> tuple[list[str], list[str]]:
     """The buckets a fingerprint is filed under (one per block), and the 64 buckets one bit away from them.
 
-    scripts.ADMIT files a new fingerprint under the first and reads both.
+    scripts.ADMIT files a new fingerprint under the first and reads both; the second reaches it as one
+    space-separated argument.
     """
     own, near = [], []
     for i, value in enumerate(blocks(fingerprint)):
-        own.append(keys.simhash_block(i, value))
-        near += [keys.simhash_block(i, value ^ (1 << bit)) for bit in range(BLOCK_BITS)]
+        own_bucket, *near_buckets = keys.simhash_blocks(i, [value] + [value ^ (1 << bit) for bit in range(BLOCK_BITS)])
+        own.append(own_bucket)
+        near += near_buckets
     return own, near
 
 
@@ -170,7 +172,7 @@ class Admitter:
         if not payload:
             return Admission(None)
         position, wait_ms, text_class, stored = self._admit(keys=script_keys.keys,
-                                                                   args=[orjson.dumps(payload), *neighbours])
+                                                                   args=[orjson.dumps(payload), " ".join(neighbours)])
         if position:
             rule, kind = labels[position - 1]
             return Admission((rule, kind, max(int(wait_ms), 0)))

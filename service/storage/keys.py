@@ -121,9 +121,10 @@ def duplicate(text_hash: str) -> str:
     return f"{PREFIX}:dup:{text_hash}"
 
 
-def simhash_block(block: int, value: int) -> str:
-    """Set of text fingerprints with one 16-bit value in one block (near-duplicate candidates)."""
-    return f"{PREFIX}:simhash16:{block}:{value:04x}"
+def simhash_blocks(block: int, values: list[int]) -> list[str]:
+    """Sets of text fingerprints with these 16-bit values in one block (near-duplicate candidates)."""
+    prefix = f"{PREFIX}:simhash16:{block}:"
+    return [f"{prefix}{value:04x}" for value in values]
 
 
 def abuse_list(name: str) -> str:

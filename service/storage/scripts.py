@@ -216,9 +216,10 @@ return 1
 #   text    {count_key, own = [first, last], window_ms, high, low, member, max_distance, repeated_from}
 #           when the text is long enough to compare: its duplicate counter, the run of KEYS holding the
 #           fingerprint buckets it is filed under, the fingerprint's two 32-bit halves and the two as the
-#           bucket member 'high:low'; ARGV[2..] then name the 64 buckets one bit away (abuse.bucket_keys),
-#           which the script only reads: arguments rather than KEYS, which would make 64 more to look up,
-#           and named by the caller, since building them in Lua cost more than the whole rest of the search;
+#           bucket member 'high:low'; ARGV[2] then names the 64 buckets one bit away (abuse.bucket_keys),
+#           which the script only reads, separated by spaces: one argument rather than 64 more KEYS or
+#           arguments, each of which costs the caller a microsecond to pack, and named by the caller, since
+#           formatting them in Lua cost more than the whole rest of the search;
 #   comment the comment to store, as in STORE_FUNCTION (absent: store nothing);
 #   author  {key, now_ms, window_ms}: the commenter's recent comments, which a stored comment joins (the
 #           older ones leave), so moderators see how many others the author sent lately.
@@ -269,7 +270,12 @@ if t then
     end
     return false
   end
-  local is_near = near({unpack(KEYS, t.own[1], t.own[2])}) or near({unpack(ARGV, 2, #ARGV)})
+  local function neighbours()
+    local names = {}
+    for name in ARGV[2]:gmatch('%S+') do names[#names + 1] = name end
+    return names
+  end
+  local is_near = near({unpack(KEYS, t.own[1], t.own[2])}) or near(neighbours())
   if not is_near then
     for k = t.own[1], t.own[2] do
       redis.call('SADD', KEYS[k], t.member)
