@@ -6,6 +6,7 @@ They change or read what the service keeps in Redis, so they live with it;
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 from pathlib import Path
@@ -59,8 +60,18 @@ def add_commands(commands) -> None:
                    help="the base corpora, as for `python -m model_training train` (e.g. the output of fetch-data "
                         "and data/fr_news_comments.csv)")
     p.add_argument("--label-weight", type=float, help="sample weight of the labels (default: training's default)")
+    p.add_argument("--min-new-labels", type=non_negative_int, default=0, metavar="N",
+                   help="do nothing (exit status 0) unless N labels or more arrived since the last recorded run: "
+                        "from cron or a timer, it then retrains every N moderator decisions (default: 0, always)")
     models_root_option(p)
     redis_option(p)
+
+
+def non_negative_int(value: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 0 or more")
+    return int(value)
 
 
 def run(args, settings: Settings) -> int:
@@ -111,7 +122,10 @@ def _export(client, args, settings: Settings) -> int:
 
 def _retrain(client, args, settings: Settings, actor: str, root: Path) -> int:
     report = Retrainer(client, Path(root), labels.LabelArchive(settings.labels_dir), args.data, actor,
-                       args.label_weight).run()
+                       args.label_weight, args.min_new_labels).run()
+    if report.get("skipped"):
+        _say(f"nothing to do: {report['reason']} (--min-new-labels)")
+        return 0
     for role in ("candidate", "active"):
         m = report["metrics"][role]
         _say(f"{role} {report[role]}: automates {m['auto_share']:.1%} of {m['labels']} held-out labels; "

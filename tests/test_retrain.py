@@ -16,7 +16,7 @@ import pytest
 
 from model_training.__main__ import main as training_main
 from service.moderation.retraining import compare, split_by_time
-from service.storage import keys
+from service.storage import keys, model_registry
 
 from .conftest import FRENCH_CORPUS, PROJECT_ROOT, running_service
 from .test_lifecycle import ready_version, wait_until_all_serve
@@ -47,9 +47,9 @@ def push_labels(redis_client, rows, *, flipped: int = 0, first_id: int = 0) -> N
             "lang": "fr", "decided_by": "awa", "decided_at": "2026-12-01T10:00:00+00:00"})})
 
 
-def retrain(redis_server, root, labels_dir, *data):
+def retrain(redis_server, root, labels_dir, *data, options=()):
     env = {**os.environ, "MODERATION_REDIS_URL": redis_server.url, "MODERATION_LABELS_DIR": str(labels_dir)}
-    return subprocess.run([sys.executable, "-m", "service", "retrain", "--models-root", str(root),
+    return subprocess.run([sys.executable, "-m", "service", "retrain", "--models-root", str(root), *options,
                            "--data", *map(str, data)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
 
@@ -102,6 +102,25 @@ def test_too_few_labels_are_refused_with_a_clear_message(redis_server, redis_cli
     push_labels(redis_client, french_rows()[:10])
     result = retrain(redis_server, weak_root, tmp_path / "labels", uci_data / "Youtube01-Psy.csv")
     assert result.returncode == 2 and "only 10 moderator labels" in result.stderr
+
+
+def test_a_schedule_retrains_only_once_enough_new_labels_arrived(redis_server, redis_client, weak_root, tmp_path,
+                                                                  uci_data):
+    rows = french_rows()
+    push_labels(redis_client, rows[:30])
+    model_registry.record_retrain_run(redis_client, {"at": "2026-12-01T09:00:00+00:00", "by": "cron",
+                                                     "labels": {"trained_on": 16, "held_out": 4}, "promoted": False})
+    every_20 = {"options": ("--min-new-labels", "20")}
+    waiting = retrain(redis_server, weak_root, tmp_path / "labels", uci_data / "Youtube01-Psy.csv", **every_20)
+    assert waiting.returncode == 0, waiting.stderr
+    assert "nothing to do: 10 new labels since the last run, fewer than 20" in waiting.stderr
+    assert len(model_registry.retrain_runs(redis_client)) == 1  # nothing trained, nothing recorded
+    push_labels(redis_client, rows[30:40], first_id=30)
+    due = retrain(redis_server, weak_root, tmp_path / "labels", uci_data / "Youtube01-Psy.csv", **every_20)
+    assert due.returncode == 2 and "only 40 moderator labels" in due.stderr  # past the schedule's gate
+    bad = retrain(redis_server, weak_root, tmp_path / "labels", uci_data / "Youtube01-Psy.csv",
+                  options=("--min-new-labels", "-5"))
+    assert bad.returncode == 2 and "'-5' is not a whole number of 0 or more" in bad.stderr
 
 
 def metrics(auto: float, precision: float | None, leak: float | None) -> dict:

@@ -91,6 +91,7 @@ class Retrainer:
     data: list[Path]
     actor: str
     label_weight: float | None = None
+    min_new_labels: int = 0  # do nothing unless this many labels arrived since the last recorded run
 
     def active_model(self) -> LoadedModel:
         """The model every instance serves (the promoted one, else the models root's ACTIVE one)."""
@@ -119,9 +120,23 @@ class Retrainer:
             raise ModelError(f"training the candidate failed (exit status {result.returncode}); see the output above")
         return Path(result.stdout.strip().splitlines()[-1])
 
+    def new_labels(self, total: int) -> int:
+        """How many of `total` labels arrived since the last recorded run (all of them before the first)."""
+        runs = model_registry.retrain_runs(self.client)
+        return total - (runs[0]["labels"]["trained_on"] + runs[0]["labels"]["held_out"] if runs else 0)
+
     def run(self) -> dict:
-        """Retrain, judge, promote or keep; record the run and return its report."""
+        """Retrain, judge, promote or keep; record the run and return its report.
+
+        When fewer than `min_new_labels` labels arrived since the last run,
+        nothing is trained or recorded and the report is only `skipped` and
+        its reason: a schedule can call it often and retrain every
+        `min_new_labels` decisions.
+        """
         records = list(labels.iter_labels(self.client, self.label_archive))
+        new = self.new_labels(len(records))
+        if new < self.min_new_labels:
+            return {"skipped": True, "reason": f"{new} new labels since the last run, fewer than {self.min_new_labels}"}
         if len(records) < MIN_LABELS:
             raise ValidationError([{"field": "labels", "message": f"{len(records)} labels; at least {MIN_LABELS} "
                                                                   "are needed to train and judge a candidate"}],
