@@ -63,8 +63,8 @@ def is_valid(item: dict) -> bool:
     return True
 
 
-def score_endpoint(texts: list[str], rounds: int = 5) -> float:
-    """Comments per second through `POST /v1/score` (Flask test client, so no HTTP server), median of rounds."""
+def score_endpoint(texts: list[str], rounds: int = 5, query: str = "") -> float:
+    """Comments per second through `POST /v1/score{query}` (Flask test client, so no HTTP server), median of rounds."""
     items = [{"name": f"Lecteur {i}", "email": f"lecteur{i}@exemple.sn", "text": t} for i, t in enumerate(texts)]
     items = [item for item in items if is_valid(item)]  # a few SMS texts carry control characters: 422
     with throwaway_redis() as (redis, data_dir):
@@ -74,7 +74,7 @@ def score_endpoint(texts: list[str], rounds: int = 5) -> float:
         seconds = []
         for _ in range(rounds):
             start = time.perf_counter()
-            response = client.post("/v1/score", json={"comments": items}, headers=headers)
+            response = client.post(f"/v1/score{query}", json={"comments": items}, headers=headers)
             seconds.append(time.perf_counter() - start)
             if response.status_code != 200:
                 sys.exit(f"/v1/score answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
@@ -120,6 +120,7 @@ def main() -> None:
         model.scorer.score(t)
     batch_fast = 1000 / (time.perf_counter() - start)
     endpoint = score_endpoint(batch)
+    endpoint_unexplained = score_endpoint(batch, query="?explain=0")
 
     train_seconds = None
     if not args.skip_training:
@@ -147,6 +148,7 @@ def main() -> None:
     print(f"| batch of 1,000: fast scorer, one by one with explanations | {batch_fast:,.0f} comments/s |")
     print(f"| `POST /v1/score` with the valid ones of those 1,000 comments, in process (validation, rules, "
           f"scoring, JSON) | {endpoint:,.0f} comments/s |")
+    print(f"| the same with `?explain=0` (no explanations) | {endpoint_unexplained:,.0f} comments/s |")
     if train_seconds is not None:
         print(f"| training on YouTube + SMS (grid search, LOGO evaluation, no baselines) | {train_seconds:.0f} s |")
     print(f"| model artifact size | {size_kb:,.0f} KiB |")

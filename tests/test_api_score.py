@@ -34,6 +34,27 @@ def test_features_explain_the_score(client, moderator):
     assert any(f["feature"] == "check out" for f in result["features"])
 
 
+def score(client, headers, query: str = "") -> list[dict]:
+    return client.post(f"/v1/score{query}", headers=headers, json={"comments": COMMENTS}).get_json()["results"]
+
+
+def test_explanations_are_on_request(client, moderator):
+    full = score(client, moderator)
+    assert all(len(r["features"]) == 8 for r in full)  # the default
+    without = [{k: v for k, v in r.items() if k != "features"} for r in full]
+    for explain in (0, 3, 20):
+        results = score(client, moderator, f"?explain={explain}")
+        assert [{k: v for k, v in r.items() if k != "features"} for r in results] == without  # same decisions
+        for short, long in zip(results, full, strict=True):
+            assert short["features"][:8] == long["features"][:explain]  # the largest first, whatever the count
+    assert all(r["features"] == [] for r in score(client, moderator, "?explain=0"))
+    assert any(len(r["features"]) > 8 for r in score(client, moderator, "?explain=20"))
+    for bad in ("51", "-1", "eight"):
+        response = client.post(f"/v1/score?explain={bad}", headers=moderator, json={"comments": COMMENTS})
+        assert response.status_code == 422 and response.mimetype == "application/problem+json"
+        assert response.get_json()["errors"] == [{"field": "explain", "message": "must be an integer from 0 to 50"}]
+
+
 def test_a_thousand_comments_are_accepted(client, moderator):
     response = client.post("/v1/score", headers=moderator, json={"comments": [COMMENTS[2]] * 1000})
     assert response.status_code == 200

@@ -6,9 +6,10 @@ import json
 
 from flask import Blueprint, render_template
 
+from ..moderation.intake import FEATURES_SHOWN
 from ..moderation.rules import LIST_NAMES
 from . import runtime
-from .params import DECISIONS, MAX_BATCH, MAX_BULK, MAX_NOTE, MAX_PAGE
+from .params import DECISIONS, MAX_BATCH, MAX_BULK, MAX_FEATURES, MAX_NOTE, MAX_PAGE
 from .schemas import submission_json_schema
 
 bp = Blueprint("openapi", __name__)
@@ -126,6 +127,10 @@ def build_document(fields, model_version: str) -> dict:
         "/v1/score": {"post": {
             "summary": "Score up to 1,000 comments without storing anything (any token)", "operationId": "score",
             "security": MODERATOR, "requestBody": _body("ScoreRequest"),
+            "parameters": [{"name": "explain", "in": "query", "description": "n-grams listed in each result's "
+                            "features (0: none, faster)",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_FEATURES,
+                                       "default": FEATURES_SHOWN}}],
             "responses": {"200": _json("ScoreResponse"), **_problems(400, 401, 413, 415, 422, 503)}}},
         "/v1/review/queue": {"get": {
             "summary": "Pending comments, most useful first (moderators)", "operationId": "reviewQueue",

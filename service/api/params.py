@@ -8,6 +8,7 @@ from ..errors import ValidationError
 MAX_PAGE = 100
 MAX_BULK = 100
 MAX_BATCH = 1000  # comments per POST /v1/score
+MAX_FEATURES = 50  # n-grams each POST /v1/score result may list (?explain=)
 MAX_NOTE = 2000
 DECISIONS = {"approve": "approved", "reject": "rejected"}
 

@@ -6,14 +6,14 @@ those that depend on earlier submissions (rate limits, flood, duplicates) do not
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from ..errors import ValidationError
 from ..moderation import intake
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
-from .params import MAX_BATCH
+from .params import MAX_BATCH, MAX_FEATURES, int_param
 from .schemas import validate_submission
 
 bp = Blueprint("score", __name__)
@@ -40,16 +40,22 @@ def validate_batch(body, fields) -> list[dict]:
 @bp.post("/v1/score")
 @require("site")  # any token: up to 1,000 comments a call is too much CPU to offer anonymously
 def score_comments():
-    """Answer the decision each comment would get, in order, with reasons and features."""
+    """Answer the decision each comment would get, in order, with reasons and features.
+
+    `?explain=N` sets how many n-grams each result's `features` lists (0 to
+    MAX_FEATURES, default FEATURES_SHOWN); 0 skips the explanations, which
+    are a third of the scoring.
+    """
     rt = runtime()
+    explain = int_param(request.args.get("explain"), "explain", intake.FEATURES_SHOWN, 0, MAX_FEATURES)
     submissions = validate_batch(read_json_object(), rt.submission_fields)
     state = rt.models.state
-    assessments = intake.preview(state, submissions, [rt.guard.rules(s) for s in submissions])
+    assessments = intake.preview(state, submissions, [rt.guard.rules(s) for s in submissions], explain=explain)
     results = [{
         "score": round(result.score.probability, 6),
         "decision": result.decision.status,
         "language": result.language,
         "reasons": result.decision.reasons,
-        "features": result.score.top_features(intake.FEATURES_SHOWN),
+        "features": result.score.top_features(explain),
     } for result in assessments]
     return {"model_version": state.active.version, "results": results}
