@@ -55,6 +55,21 @@ def test_explanations_are_on_request(client, moderator):
         assert response.get_json()["errors"] == [{"field": "explain", "message": "must be an integer from 0 to 50"}]
 
 
+def test_texts_with_links_are_rescored_without_them_in_the_batch_as_one_by_one(client, moderator):
+    linked = [{"name": "L", "email": f"l{i}@example.com", "text": text} for i, text in enumerate([
+        "Great video, more at http://www.free-bitcoin.example.com",  # its words alone are fine: held, not rejected
+        "Subscribe to my channel http://youtube.example.com/user/x",  # its words alone are spam: rejected
+        "Merci, la source: http://bit.ly/3xYz", *(c["text"] for c in COMMENTS)])]
+    results = client.post("/v1/score", headers=moderator, json={"comments": linked}).get_json()["results"]
+    codes = [[r["code"] for r in result["reasons"]] for result in results]
+    assert "link_only_evidence" in codes[0] and results[0]["decision"] == "pending"
+    assert results[1]["decision"] == "rejected"
+    for comment, result in zip(linked, results, strict=True):  # the same as each submission alone
+        submitted = client.post("/v1/comments", json=comment).get_json()
+        assert (result["score"], result["decision"], result["reasons"]) == (
+            submitted["score"], submitted["status"], submitted["reasons"])
+
+
 def test_a_thousand_comments_are_accepted(client, moderator):
     response = client.post("/v1/score", headers=moderator, json={"comments": [COMMENTS[2]] * 1000})
     assert response.status_code == 200

@@ -126,11 +126,12 @@ def test_lookalike_letters_do_not_lower_a_spam_score(client):
 
 
 def test_the_link_check_uses_the_comments_own_language_thresholds(app):
-    from service.moderation.intake import score_without_links
+    from service.moderation.intake import link_free_text
     model = app.extensions["moderation"].models.state.active
     text = "Bon article, voir https://casino-lion-dor.bet pour les détails"
     score = model.scorer.score(text, explain=0)
     thresholds = Thresholds(approve_below=0.1, reject_at=0.99, by_language={"fr": (0.1, score.probability - 0.01)})
     submission = {"text": text}
-    assert score_without_links(model, thresholds, submission, score, "fr") is not None  # above the French reject_at
-    assert score_without_links(model, thresholds, submission, score, "en") is None  # below the global one
+    bare = link_free_text(thresholds, submission, score, "fr")  # above the French reject_at: rescored without it
+    assert bare is not None and "casino" not in bare and "article" in bare
+    assert link_free_text(thresholds, submission, score, "en") is None  # below the global one

@@ -48,21 +48,27 @@ def normalized_text(submission: dict, thresholds: Thresholds) -> str:
     return normalize_text(submission["text"], trusted=thresholds.trusted_domains)
 
 
-def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
-                        language: str) -> float | None:
-    """The score of the text with its links removed, when a link could be what pushes it to rejection."""
+def link_free_text(thresholds: Thresholds, submission: dict, score: Score, language: str) -> str | None:
+    """The normalised text without its links, when a link could be what pushes it to rejection; else None."""
     _, reject_at = thresholds.for_language(language)
     if score.probability < reject_at or URL_TOKEN not in score.normalized.split():
         return None
-    bare = normalize_text(submission["text"], trusted=thresholds.trusted_domains, keep_links=False)
-    return model.scorer.score(submission["text"], explain=0, normalized=bare).probability
+    return normalize_text(submission["text"], trusted=thresholds.trusted_domains, keep_links=False)
 
 
 def model_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
-                  language: str) -> Decision:
-    """What one model's score decides for a submission, before the rules bound it."""
+                  language: str, *, without_links: float | None = None) -> Decision:
+    """What one model's score decides for a submission, before the rules bound it.
+
+    `without_links` is the score of its link_free_text when the caller has
+    it (a batch scores them together); it is computed here otherwise.
+    """
+    if without_links is None:
+        bare = link_free_text(thresholds, submission, score, language)
+        if bare is not None:
+            without_links = model.scorer.score(submission["text"], explain=0, normalized=bare).probability
     return model_decision(score, thresholds, language=language, known_languages=model.known_languages,
-                          without_links=score_without_links(model, thresholds, submission, score, language))
+                          without_links=without_links)
 
 
 def scored_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, normalized: str,
@@ -77,14 +83,19 @@ def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *
     """The decisions validated submissions would get as new texts, each within its rules' hits (nothing stored).
 
     The batch is scored at once (`LinearScorer.score_many`), with `explain`
-    contributions each (0: none).
+    contributions each (0: none), and so are the texts that are rescored
+    without their links.
     """
     model, thresholds = state.active, state.thresholds
     scores = model.scorer.score_many([normalized_text(s, thresholds) for s in submissions], explain=explain)
+    languages = [language_of(s["text"], s.get("lang")) for s in submissions]
+    bare = [link_free_text(thresholds, *args) for args in zip(submissions, scores, languages, strict=True)]
+    linked = [i for i, text in enumerate(bare) if text is not None]
+    rescored = model.scorer.score_many([bare[i] for i in linked], explain=0)
+    without_links = dict(zip(linked, (s.probability for s in rescored), strict=True))
     assessments = []
-    for submission, score, bounds in zip(submissions, scores, hits, strict=True):
-        language = language_of(submission["text"], submission.get("lang"))
-        verdict = model_verdict(model, thresholds, submission, score, language)
+    for i, (submission, score, language, bounds) in enumerate(zip(submissions, scores, languages, hits, strict=True)):
+        verdict = model_verdict(model, thresholds, submission, score, language, without_links=without_links.get(i))
         assessments.append(Assessment(score, within_rules(verdict, bounds), language))
     return assessments
 
