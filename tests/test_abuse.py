@@ -439,7 +439,7 @@ def test_every_spelling_of_an_address_is_one_address(spelling, canonical):
 
 @pytest.mark.parametrize("neighbour", [0, 17, 63])
 def test_the_admission_script_searches_exactly_the_neighbouring_buckets_python_names(redis_client, neighbour):
-    # The script names the 64 one-bit-away buckets itself: each must be the one bucket_keys names.
+    # The script reads the 64 one-bit-away buckets bucket_keys names (one argument): each of them, and only them.
     admitter = Admitter(redis_client, per_ip=None, per_email=None, per_site=None, flood_seconds=0,
                         duplicate_window_days=1, duplicate_min_words=1)
     text = normalize_text("un texte nouveau sur la saison des pluies et les semis de mil a kaolack")

@@ -171,8 +171,8 @@ class Admitter:
                                  "window_ms": AUTHOR_WINDOW_DAYS * clock.DAY_MS}
         if not payload:
             return Admission(None)
-        position, wait_ms, text_class, stored = self._admit(keys=script_keys.keys,
-                                                                   args=[orjson.dumps(payload), " ".join(neighbours)])
+        position, wait_ms, text_class, stored = self._admit(
+            keys=script_keys.keys, args=[orjson.dumps(payload), " ".join(neighbours)])
         if position:
             rule, kind = labels[position - 1]
             return Admission((rule, kind, max(int(wait_ms), 0)))
