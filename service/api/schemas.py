@@ -32,6 +32,8 @@ def format_characters() -> re.Pattern:
     """A compiled character class of every code point of general category Cf (a scan of 0.3 s, done once)."""
     chars = (chr(c) for c in range(sys.maxunicode + 1))
     return re.compile("[" + "".join(re.escape(c) for c in chars if unicodedata.category(c) == "Cf") + "]")
+
+
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 TEXT_MAX_BYTES = 65_525
 

@@ -56,17 +56,19 @@ def link_free_text(thresholds: Thresholds, submission: dict, score: Score, langu
     return normalize_text(submission["text"], trusted=thresholds.trusted_domains, keep_links=False)
 
 
-def model_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
-                  language: str, *, without_links: float | None = None) -> Decision:
+def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
+                        language: str) -> float | None:
+    """The score of the submission's link_free_text, when it has one (one text; a batch scores them together)."""
+    bare = link_free_text(thresholds, submission, score, language)
+    return None if bare is None else model.scorer.score(submission["text"], explain=0, normalized=bare).probability
+
+
+def model_verdict(model: LoadedModel, thresholds: Thresholds, score: Score, language: str,
+                  without_links: float | None) -> Decision:
     """What one model's score decides for a submission, before the rules bound it.
 
-    `without_links` is the score of its link_free_text when the caller has
-    it (a batch scores them together); it is computed here otherwise.
+    `without_links` is the score of its link_free_text, None when it has none.
     """
-    if without_links is None:
-        bare = link_free_text(thresholds, submission, score, language)
-        if bare is not None:
-            without_links = model.scorer.score(submission["text"], explain=0, normalized=bare).probability
     return model_decision(score, thresholds, language=language, known_languages=model.known_languages,
                           without_links=without_links)
 
@@ -75,7 +77,8 @@ def scored_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict,
                    language: str) -> tuple[Score, Decision]:
     """One model's score of a submission (with its explanation) and what that score decides."""
     score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-    return score, model_verdict(model, thresholds, submission, score, language)
+    return score, model_verdict(model, thresholds, score, language,
+                                score_without_links(model, thresholds, submission, score, language))
 
 
 def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *,
@@ -94,8 +97,8 @@ def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *
     rescored = model.scorer.score_many([bare[i] for i in linked], explain=0)
     without_links = dict(zip(linked, (s.probability for s in rescored), strict=True))
     assessments = []
-    for i, (submission, score, language, bounds) in enumerate(zip(submissions, scores, languages, hits, strict=True)):
-        verdict = model_verdict(model, thresholds, submission, score, language, without_links=without_links.get(i))
+    for i, (score, language, bounds) in enumerate(zip(scores, languages, hits, strict=True)):
+        verdict = model_verdict(model, thresholds, score, language, without_links.get(i))
         assessments.append(Assessment(score, within_rules(verdict, bounds), language))
     return assessments
 
