@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from throwaway import NO_LIMITS, benchmark_app, throwaway_redis  # noqa: E402
 
 from model_training.features import normalize_text  # noqa: E402
+from model_training.language import detect_language  # noqa: E402
 from service.api.bodies import parse_json  # noqa: E402
 from service.api.schemas import validate_submission  # noqa: E402
 from service.moderation import intake  # noqa: E402
@@ -75,7 +76,7 @@ def main() -> None:
         us, normalized = timed(lambda s: normalize_text(s["text"], trusted=state.thresholds.trusted_domains),
                                submissions)
         rows.append(("normalise the text", us))
-        us, languages = timed(lambda s: intake.language_of(s["text"], s.get("lang")), submissions)
+        us, languages = timed(lambda s: intake.language_of(detect_language(s["text"]), s.get("lang")), submissions)
         rows.append(("identify the language", us))
         us, _ = timed(simhash, normalized)
         rows.append(("fingerprint (SimHash)", us))

@@ -25,14 +25,8 @@ from sklearn.preprocessing import FunctionTransformer
 from tqdm import tqdm
 
 from .data import Corpus, fold_groups, link_free_texts, threshold_mask
-from .features import (
-    MIN_LANGUAGE_EXAMPLES,
-    UNDETERMINED,
-    WORD_TOKEN_PATTERN,
-    build_pipeline,
-    detect_language,
-    normalize_batch,
-)
+from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch
+from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED, detect_languages
 
 TOP_NGRAMS = 25
 # Candidate thresholds when one threshold has to serve every video.
@@ -132,7 +126,7 @@ def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=Non
             if linked.any():  # already normalised: skip the pipeline's first step
                 without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
             bar.update()
-    languages = np.asarray([detect_language(text) for text in corpus.texts])
+    languages = np.asarray(detect_languages(corpus.texts))
     return OutOfFold(scores, without_links, languages, familiar_languages(languages, np.ones(len(texts), bool)))
 
 
@@ -149,7 +143,7 @@ def score_unseen(model, texts: list[str], trained_languages) -> OutOfFold:
     linked = bare != None  # noqa: E711 - elementwise over an object array
     if linked.any():  # already normalised: skip the pipeline's first step
         without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
-    languages = np.asarray([detect_language(t) for t in texts], dtype=object)
+    languages = np.asarray(detect_languages(list(texts)), dtype=object)
     return OutOfFold(scores, without_links, languages,
                      np.isin(languages, list(known_languages(np.asarray(trained_languages, dtype=object)))))
 

@@ -2,14 +2,12 @@
 
 Everything a pickled pipeline refers to must be importable by the service, so
 this module depends only on runtime dependencies of the service (scikit-learn,
-and for links, numbers, lookalike letters and languages tldextract,
-phonenumbers, confusable-homoglyphs and py3langid, all with their data in
-their wheels), and holds only module-level functions (lambdas do not pickle).
+and for links, numbers and lookalike letters tldextract, phonenumbers and
+confusable-homoglyphs, all with their data in their wheels), and holds only module-level functions (lambdas do not pickle).
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import unicodedata
@@ -19,7 +17,6 @@ import numpy as np
 import phonenumbers
 import tldextract
 from confusable_homoglyphs import confusables
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -303,34 +300,3 @@ def build_pipeline(*, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=2, C=10.0, 
             ("clf", LogisticRegression(C=C, class_weight=class_weight, max_iter=5000)),
         ]
     )
-
-
-UNDETERMINED = "und"
-# A language counts as known to a model once it has seen this many training texts in it: it gets thresholds of
-# its own, and the service lets the model decide comments in it.
-MIN_LANGUAGE_EXAMPLES = 50
-# py3langid spreads its probability over 97 languages, so short texts rarely score high: below this the text
-# does not say its language ("Amine.", "lol"); "Buy cheap viagra online" is 0.27 English.
-MIN_LANGUAGE_CONFIDENCE = 0.2
-_NOT_LANGUAGE_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S*\d\S*|[^\w\s']+")
-
-
-@functools.cache
-def _language_identifier() -> LanguageIdentifier:
-    """py3langid's shipped model, loaded on first use (half a second) rather than at import."""
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-def detect_language(text: str) -> str:
-    """Identify the language of a raw comment with py3langid: an ISO 639-1 code, or "und" when unsure.
-
-    Links, addresses, numbers and symbols are removed first; accents and case
-    are kept, since the identifier was trained on ordinary written text.
-    """
-    words = _NOT_LANGUAGE_RE.sub(" ", clean_markup(text))
-    if sum(ch.isalpha() for ch in words) < 3:
-        return UNDETERMINED
-    language, confidence = _language_identifier().classify(words)
-    if confidence < MIN_LANGUAGE_CONFIDENCE or language == "zxx":
-        return UNDETERMINED
-    return language

@@ -20,7 +20,8 @@ from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
 from .data import POOL_SLICES, Corpus, deduplicate, fold_groups, threshold_mask
 from .errors import ThresholdError, TrainingError
 from .evaluate import OutOfFold, cross_validate, evaluate, log, policy_outcome, summarize
-from .features import FEATURES_VERSION, MIN_LANGUAGE_EXAMPLES, UNDETERMINED, build_pipeline
+from .features import FEATURES_VERSION, build_pipeline
+from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
 from .report import write_report
 
 REPORT_DIR = "report"

@@ -1,4 +1,4 @@
-"""Text normalisation and language detection shared by training and serving."""
+"""Text normalisation shared by training and serving."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from model_training.features import (
     TRUSTED_DOMAINS,
-    detect_language,
     fold_accents,
     is_phone_number,
     normalize_text,
@@ -60,26 +59,6 @@ def test_normalize_text(raw, expected):
 
 def test_fold_accents_keeps_letters():
     assert fold_accents("àâäéèêëîïôöùûüç") == "aaaeeeeiioouuuc"
-
-
-@pytest.mark.parametrize(
-    ("text", "language"),
-    [
-        ("Merci pour cet article très clair sur la réforme.", "fr"),
-        ("Je ne suis pas d'accord avec l'auteur.", "fr"),
-        ("Check out my channel and subscribe to it", "en"),
-        ("This is the best song I have ever heard", "en"),
-        ("Buy cheap viagra online", "en"),
-        ("dsl mais jsuis pas d'accord, l'AES c l'avenir", "fr"),
-        ("Ich bin mit dem Autor überhaupt nicht einverstanden", "de"),
-        ("Amine.", "und"),
-        ("", "und"),
-        ("lol 😂😂", "und"),
-        ("https://example.com 77 845 20 13", "und"),
-    ],
-)
-def test_detect_language(text, language):
-    assert detect_language(text) == language
 
 
 def test_normalize_without_links_drops_only_untrusted_links():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model_training.features import UNDETERMINED, URL_TOKEN, detect_language, normalize_text
+from model_training.features import URL_TOKEN, normalize_text
+from model_training.language import UNDETERMINED, detect_language, detect_languages, load_identifier
 
 from ..clock import iso
 from ..storage import comments
@@ -19,9 +20,8 @@ from .scorer import Score
 FEATURES_SHOWN = 8
 
 
-def language_of(text: str, declared: str | None) -> str:
-    """The comment's language: detected from its words, else the primary tag the website declared."""
-    detected = detect_language(text)
+def language_of(detected: str, declared: str | None) -> str:
+    """The comment's language: `detected` from its words, else the primary tag the website declared."""
     if detected != UNDETERMINED or not declared:
         return detected
     return declared.split("-", 1)[0].lower()
@@ -39,7 +39,7 @@ class Assessment:
 def warm_up() -> None:
     """Load the language model and phone-number metadata now (in gunicorn's master, shared by the workers)
     rather than in each worker's first request, which would take a second."""
-    detect_language("Merci pour cet article, thank you for the article.")
+    load_identifier()
     normalize_text("Appelez le +221 77 123 45 67 ou le 07 07 07 07 07, https://www.rfi.fr")
 
 
@@ -91,7 +91,8 @@ def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *
     """
     model, thresholds = state.active, state.thresholds
     scores = model.scorer.score_many([normalized_text(s, thresholds) for s in submissions], explain=explain)
-    languages = [language_of(s["text"], s.get("lang")) for s in submissions]
+    languages = [language_of(detected, s.get("lang"))
+                 for detected, s in zip(detect_languages([s["text"] for s in submissions]), submissions, strict=True)]
     bare = [link_free_text(thresholds, *args) for args in zip(submissions, scores, languages, strict=True)]
     linked = [i for i, text in enumerate(bare) if text is not None]
     rescored = model.scorer.score_many([bare[i] for i in linked], explain=0)
@@ -116,7 +117,7 @@ def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None,
     comment of each status is kept.
     """
     normalized = normalized_text(submission, state.thresholds)  # once, for the duplicate detector and every model
-    language = language_of(submission["text"], submission.get("lang"))
+    language = language_of(detect_language(submission["text"]), submission.get("lang"))
     score, active = scored_verdict(state.active, state.thresholds, submission, normalized, language)
     shadow_score, shadow = (scored_verdict(state.shadow, state.shadow_thresholds, submission, normalized, language)
                             if state.shadow else (None, None))

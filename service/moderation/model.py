@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model_training.artifact import ArtifactError, load_verified, resolve_model_dir
-from model_training.features import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
+from model_training.language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
 
 from ..errors import ModelError
 from .scorer import LinearScorer

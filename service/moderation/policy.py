@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model_training.features import TRUSTED_DOMAINS, UNDETERMINED
+from model_training.features import TRUSTED_DOMAINS
+from model_training.language import UNDETERMINED
 
 from .rules import Hit
 from .scorer import Score

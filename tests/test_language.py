@@ -1,0 +1,50 @@
+"""Language identification, one comment at a time and in batches."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from model_training.data import load_corpora
+from model_training.language import _WALKED_ALONE, UNDETERMINED, detect_language, detect_languages
+
+from .conftest import FRENCH_CORPUS
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Merci pour cet article très clair sur la réforme.", "fr"),
+        ("Je ne suis pas d'accord avec l'auteur.", "fr"),
+        ("Check out my channel and subscribe to it", "en"),
+        ("This is the best song I have ever heard", "en"),
+        ("Buy cheap viagra online", "en"),
+        ("dsl mais jsuis pas d'accord, l'AES c l'avenir", "fr"),
+        ("Ich bin mit dem Autor überhaupt nicht einverstanden", "de"),
+        ("Amine.", "und"),
+        ("", "und"),
+        ("lol 😂😂", "und"),
+        ("https://example.com 77 845 20 13", "und"),
+    ],
+)
+def test_detect_language(text, language):
+    assert detect_language(text) == language
+
+
+def test_a_batch_gets_the_languages_its_comments_get_one_by_one(uci_data):
+    """The lockstep walk and sparse scoring answer what py3langid's classify answers, on every corpus text."""
+    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
+    with FRENCH_CORPUS.open(encoding="utf-8") as f:
+        texts += [row["text"] for row in csv.DictReader(f)]
+    texts += ["", "lol", "TOUT EN CAPITALES, C'EST UN CRI", "x" * 5000, "Merci " * 800]
+    languages = detect_languages(texts)
+    assert languages == [detect_language(text) for text in texts]
+    assert {"en", "fr", UNDETERMINED} <= set(languages)
+
+
+@pytest.mark.parametrize("size", [0, 1, _WALKED_ALONE, _WALKED_ALONE + 1, 3 * _WALKED_ALONE])
+def test_batches_of_any_size_keep_their_order(size):
+    texts = [("Merci pour cet article très clair sur la réforme." if i % 3 else "This is the best song I have ever heard")
+             + " " * i for i in range(size)]
+    assert detect_languages(texts) == ["en" if i % 3 == 0 else "fr" for i in range(size)]
