@@ -136,7 +136,7 @@ def _language_words(text: str) -> str | None:
     Accents and case are kept, since the identifier was trained on ordinary written text.
     """
     words = _NOT_LANGUAGE_RE.sub(" ", clean_markup(text))
-    return words if sum(ch.isalpha() for ch in words) >= 3 else None
+    return words if sum(map(str.isalpha, words)) >= 3 else None
 
 
 def _accepted(guess: tuple[str, float] | None) -> str:
