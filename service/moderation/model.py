@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class LoadedModel:
         """The model's own approve-below / reject-at thresholds."""
         return self.metadata["thresholds"]
 
-    @property
+    @functools.cached_property  # asked for every comment scored
     def known_languages(self) -> frozenset | None:
         """Languages the model was trained on enough of, or None when its metadata does not say."""
         counts = self.metadata.get("data", {}).get("languages")
