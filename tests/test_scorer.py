@@ -40,6 +40,23 @@ def test_a_batch_gives_every_comment_the_score_and_explanation_it_gets_alone():
             assert [c for _, _, c in batched.contributions] == pytest.approx([c for _, _, c in one.contributions])
 
 
+def test_a_batch_of_corpus_comments_explains_each_as_alone_equal_weights_included(uci_data):
+    """The n-grams of a word seen once in training often weigh exactly the same: which of them make the top
+    of an explanation, and in which order, must not depend on the batch."""
+    model = load_model(DEFAULT_MODELS_DIR)
+    texts = load_corpora(sorted(uci_data.glob("Youtube*")) + [FRENCH_CORPUS]).texts[::5]
+    normalized = model.scorer.normalize(texts)
+    ties = 0
+    for explain in (1, 8, 50):
+        together = model.scorer.score_many(normalized, explain=explain)
+        for text, batched in zip(normalized, together, strict=True):
+            one = model.scorer.score("", explain=explain, normalized=text)
+            assert [(b, g) for b, g, _ in batched.contributions] == [(b, g) for b, g, _ in one.contributions]
+            weights = [abs(c) for _, _, c in one.contributions]
+            ties += len(weights) - len(set(weights))
+    assert len(texts) > 300 and ties > 0  # the case this test is about did occur
+
+
 def test_contributions_explain_the_decision_value():
     model = load_model(DEFAULT_MODELS_DIR)
     score = model.scorer.score("Check out my channel http://spam.example.com and subscribe!", explain=None)

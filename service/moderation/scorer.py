@@ -8,7 +8,8 @@ so each word's vocabulary indices are computed once and cached. The result
 equals `predict_proba` to rounding error (tested to 1e-9) and comes with the
 per-n-gram contributions that explain it. `score` takes one comment (a
 submission); `score_many` a batch (`POST /v1/score`, retraining's judge) as
-one sparse matrix per block, with the same result for every comment.
+one sparse matrix per block, with the same result and explanation for every
+comment; it sorts only the cells that can make their text's explanation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from model_training.features import WORD_TOKEN_PATTERN
 
@@ -69,17 +71,6 @@ class _Block:
         tf = np.where(counts > 1, 1.0 + np.log(counts), counts) if self.sublinear_tf else counts.astype(float)
         return tf * self.idf[grams]
 
-    def largest(self, grams: np.ndarray, weighted: np.ndarray, explain: int | None) -> list:
-        """This block's `explain` largest contributions (None: all; 0: none), in any order."""
-        if explain == 0:
-            return []
-        magnitude = np.abs(weighted)
-        if explain is None or explain >= len(weighted):
-            top = np.argsort(-magnitude)
-        else:  # in any order: they are sorted with the other blocks' by _ranked
-            top = np.argpartition(-magnitude, explain - 1)[:explain]
-        return [(self.name, self.names[grams[j]], float(weighted[j])) for j in top]
-
     def _known(self, grams: list) -> np.ndarray:
         return np.array([i for i in map(self.vocabulary.get, grams) if i is not None], dtype=_INDEX)
 
@@ -129,6 +120,23 @@ class Score:
                 attributed += value / len(parts)
         share = (self.decision_value - attributed) / len(weights)  # the intercept, and what matched no word
         return {word: weight + share for word, weight in weights.items()}
+
+
+def _candidates(rows: np.ndarray, magnitude: np.ndarray, explain: int) -> np.ndarray:
+    """Which cells (sorted by row) can be among their row's `explain` largest magnitudes: those at or above the
+    largest fraction of their row's maximum that keeps `explain` of the row (all of it if it has fewer)."""
+    starts = np.flatnonzero(np.diff(rows, prepend=-1))
+    row_of = np.repeat(np.arange(len(starts)), np.diff(starts, append=len(rows)))
+    largest = np.maximum.reduceat(magnitude, starts)[row_of]
+    wanted = np.minimum(np.diff(starts, append=len(rows)), explain)
+    floor = np.zeros(len(starts))
+    settled = np.zeros(len(starts), dtype=bool)
+    for fraction in (0.5, 0.2, 0.05):
+        above = magnitude >= largest * fraction
+        enough = ~settled & (np.add.reduceat(above, starts) >= wanted)
+        floor[enough] = fraction
+        settled |= enough
+    return magnitude >= largest * floor[row_of]
 
 
 def _sigmoid(x: float) -> float:
@@ -187,9 +195,9 @@ class LinearScorer:
         if normalized is None:
             normalized = self.normalize([text])[0]
         decision = self.intercept
-        contributions = []
+        cells = []  # per block with known n-grams: (block number, n-grams, their contributions)
         known_share = {}
-        for block in self.blocks:
+        for number, block in enumerate(self.blocks):
             indices, total = block.indices(normalized)
             known_share[block.name] = len(indices) / total if total else 0.0
             if not len(indices):
@@ -198,8 +206,9 @@ class LinearScorer:
             values = block.tfidf(grams, counts)
             weighted = values * block.coef[grams] / math.sqrt(float(values @ values))
             decision += float(weighted.sum())
-            contributions += block.largest(grams, weighted, explain)
-        return Score(_sigmoid(decision), decision, normalized, _ranked(contributions, explain), known_share)
+            cells.append((np.full(len(grams), number), grams, weighted))
+        contributions = self._largest(*map(np.concatenate, zip(*cells, strict=True)), explain) if cells else []
+        return Score(_sigmoid(decision), decision, normalized, contributions, known_share)
 
     def score_many(self, normalized: list[str], *, explain: int | None = 8) -> list[Score]:
         """Score a batch of normalised texts: per block, one sparse TF-IDF matrix and one product for them all.
@@ -211,32 +220,58 @@ class LinearScorer:
         n = len(normalized)
         decision = np.full(n, self.intercept)
         known_share = [{} for _ in range(n)]
-        contributions = [[] for _ in range(n)]
-        for block in self.blocks:
+        cells = []  # per block with known n-grams: (block number, rows, n-grams, contributions), by row and n-gram
+        for number, block in enumerate(self.blocks):
             found = [block.indices(text) for text in normalized]
             for share, (indices, total) in zip(known_share, found, strict=True):
                 share[block.name] = len(indices) / total if total else 0.0
             lengths = np.fromiter((len(indices) for indices, _ in found), dtype=np.int64, count=n)
             if not lengths.any():
                 continue
-            size = len(block.idf)
-            cells = np.repeat(np.arange(n, dtype=np.int64) * size, lengths) + np.concatenate([i for i, _ in found])
-            cells, counts = np.unique(cells, return_counts=True)
-            rows, grams = np.divmod(cells, size)
+            # A (text, n-gram) matrix of counts: summing its duplicates sorts each row's n-grams, as `score` does.
+            matrix = sp.csr_matrix((np.ones(int(lengths.sum())), np.concatenate([i for i, _ in found]),
+                                    np.concatenate(([0], np.cumsum(lengths)))), shape=(n, len(block.idf)))
+            matrix.sum_duplicates()
+            rows, grams, counts = np.repeat(np.arange(n), np.diff(matrix.indptr)), matrix.indices, matrix.data
             values = block.tfidf(grams, counts)
             weighted = values * block.coef[grams] / np.sqrt(np.bincount(rows, values * values, minlength=n))[rows]
             decision += np.bincount(rows, weighted, minlength=n)
-            if explain != 0:
-                bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
-                for row in np.flatnonzero(lengths).tolist():
-                    part = slice(bounds[row], bounds[row + 1])
-                    contributions[row] += block.largest(grams[part], weighted[part], explain)
-        return [Score(_sigmoid(value), value, text, _ranked(explained, explain), share)
+            cells.append((np.full(len(rows), number), rows, grams, weighted))
+        contributions = self._largest_of_rows(cells, n, explain)
+        return [Score(_sigmoid(value), value, text, explained, share)
                 for value, text, explained, share in zip(decision.tolist(), normalized, contributions, known_share,
                                                          strict=True)]
 
+    # Explanations: a text's `explain` largest contributions (None: all, 0: none), largest |c| first, as
+    # (block, n-gram, c). Its cells come in block, then n-gram order, which stable sorts keep for equal
+    # magnitudes, so a text gets the same explanation alone and in a batch (the n-grams of a word seen once in
+    # training often weigh exactly the same).
 
-def _ranked(contributions: list, explain: int | None) -> list:
-    """The blocks' candidate contributions merged, largest |c| first, `explain` of them (None: all)."""
-    contributions.sort(key=lambda c: abs(c[2]), reverse=True)
-    return contributions if explain is None else contributions[:explain]
+    def _largest(self, numbers: np.ndarray, grams: np.ndarray, weighted: np.ndarray, explain: int | None) -> list:
+        """One text's explanation from its cells' block numbers, n-grams and contributions."""
+        if explain == 0:
+            return []
+        top = np.argsort(-np.abs(weighted), kind="stable")[:explain]
+        return self._entries(numbers[top], grams[top], weighted[top])
+
+    def _largest_of_rows(self, cells: list, n: int, explain: int | None) -> list[list]:
+        """Each of n texts' explanation from the blocks' (block number, rows, n-grams, contributions) arrays."""
+        if explain == 0 or not cells:
+            return [[] for _ in range(n)]
+        numbers, rows, grams, weighted = map(np.concatenate, zip(*cells, strict=True))
+        order = np.argsort(rows, kind="stable")  # by row, each row's cells still in block, then n-gram order
+        if explain is not None:  # only cells that can make their row's top `explain` are sorted
+            order = order[_candidates(rows[order], np.abs(weighted[order]), explain)]
+        order = order[np.lexsort((-np.abs(weighted[order]), rows[order]))]
+        bounds = np.searchsorted(rows[order], np.arange(n + 1))
+        if explain is not None:
+            order = order[np.arange(len(order)) - bounds[rows[order]] < explain]
+            bounds = np.searchsorted(rows[order], np.arange(n + 1))
+        entries = self._entries(numbers[order], grams[order], weighted[order])
+        bounds = bounds.tolist()
+        return [entries[bounds[row]:bounds[row + 1]] for row in range(n)]
+
+    def _entries(self, numbers: np.ndarray, grams: np.ndarray, weighted: np.ndarray) -> list[tuple]:
+        blocks = self.blocks
+        return [(blocks[b].name, blocks[b].names[g], w)
+                for b, g, w in zip(numbers.tolist(), grams.tolist(), weighted.tolist(), strict=True)]
