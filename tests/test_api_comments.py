@@ -11,7 +11,7 @@ import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from service.api import schemas
-from service.storage import keys
+from service.storage import comments, keys
 
 GOOD = {"name": "Awa Ndiaye", "email": "awa@exemple.sn", "text": "Merci pour cet article très clair."}
 SPAM = "Check out my channel http://free-prizes.com subscribe and win a free iphone!!! click here"
@@ -119,6 +119,18 @@ def test_invalid_field_gets_422_problem_naming_it(client, redis_client, change, 
     assert redis_client.dbsize() == 0
 
 
+def test_an_address_checked_again_gets_the_same_answer(client, redis_client):
+    """Syntax checks are remembered per address: the second answer must be the first."""
+    for _ in range(2):
+        response = post(client, {**GOOD, "email": "awa..diop@exemple.sn"})
+        assert response.get_json() == invalid(
+            "email", "is not a valid e-mail address: An email address cannot have two periods in a row.")
+    for _ in range(2):
+        response = post(client, {**GOOD, "email": "Awa.Diop@EXEMPLE.SN"})
+        assert response.status_code == 201
+        assert comments.load(redis_client, response.get_json()["id"])["submission"]["email"] == "Awa.Diop@exemple.sn"
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -186,6 +198,7 @@ def test_unsupported_content_type_gets_415(client, content_type):
     (b'{"name": "A", "email": "a@b.sn", "text": "ok", "extra": {"x": ["\\udfff"]}}', "/extra/x/0"),
     (b'{"\\ud800": 1}', "/\ud800"),
     (b'{"name": "A", "email": "a@b.sn", "text": "ok", "a/b~c": "\\udfff"}', "/a~1b~0c"),
+    (b'{"name": "A", "email": "a@b.sn", "text": "x \\uDBFF y"}', "/text"),  # escapes are case-insensitive
 ])
 def test_a_lone_surrogate_anywhere_in_json_gets_400_naming_where(client, data, pointer):
     response = client.post("/v1/comments", data=data, content_type="application/json")

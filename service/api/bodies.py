@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from urllib.parse import unquote_to_bytes
 
 from flask import request
@@ -13,6 +14,9 @@ from ..errors import RequestBodyError, UnsupportedMediaTypeError
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Charsets a form may declare: UTF-8 (the default), and the Western European ones of older CMSs.
 FORM_CHARSETS = ("utf-8", "iso8859-1", "iso8859-15", "cp1252")
+
+
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _reject_duplicates(pairs):
@@ -66,7 +70,8 @@ def parse_json(raw: bytes):
         raise RequestBodyError("The JSON document is nested too deeply.") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python accepts
         raise RequestBodyError(f"The body is not acceptable JSON: {exc}.") from None
-    if (pointer := _invalid_string_at(document)) is not None:
+    # A lone surrogate can only come from an escape such as \ud800: a body without one need not be walked.
+    if _SURROGATE_ESCAPE_RE.search(text) and (pointer := _invalid_string_at(document)) is not None:
         raise RequestBodyError(f"The string at {pointer or 'the top level'} contains an unpaired surrogate escape "
                                "(such as \\ud800); send valid Unicode.", pointer=pointer)
     return document
