@@ -13,7 +13,7 @@ import pytest
 
 from model_training.features import normalize_text, without_placeholders
 from service import create_app
-from service.moderation.rules import email_hit, ip_hit, word_hit
+from service.moderation.rules import domain_matches, email_hit, ip_hit, word_hit
 from service.netaddr import canonical_ip
 from service.storage import abuse, comments, tokens
 from service.storage.abuse import NEAR_DISTANCE, Admitter, bucket_keys, simhash
@@ -323,6 +323,19 @@ def test_blocked_words_reject_through_the_api(client, admin_client):
 ])
 def test_email_list_entries_match_addresses_and_domains(entries, email, fires):
     assert (email_hit(email, entries) is not None) is fires
+
+
+@pytest.mark.parametrize(("host", "listed", "expected"), [
+    ("spam.example", {"spam.example"}, "spam.example"),
+    ("a.b.spam.example", {"spam.example"}, "spam.example"),
+    ("notspam.example", {"spam.example"}, None),
+    ("spam.example.org", {"spam.example"}, None),
+    ("x.casino.bet", {"bet", "casino.bet"}, "casino.bet"),  # the most specific entry is the one named
+    ("anything.bet", {"bet"}, "bet"),
+    ("", {"spam.example"}, None),
+])
+def test_a_host_matches_a_listed_domain_or_any_domain_it_is_under(host, listed, expected):
+    assert domain_matches(host, frozenset(listed)) == expected
 
 
 @pytest.mark.parametrize(("entries", "ip", "fires"), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service import create_app
-from service.moderation.policy import MIN_KNOWN_WORD_SHARE, Thresholds, model_decision
+from service.moderation.policy import MIN_KNOWN_WORD_SHARE, Thresholds, distinct, model_decision
 from service.moderation.scorer import Score
 
 LIMITS = Thresholds(approve_below=0.2, reject_at=0.8)
@@ -69,3 +69,14 @@ def test_threshold_settings_override_the_model(config, redis_client):
     assert everything_approved.post("/v1/comments", json=text(2)).get_json()["status"] == "approved"
     band = create_app({**config, "approve_below": 0.0, "reject_at": 1.0}).test_client()
     assert band.post("/v1/comments", json=text(3)).get_json()["status"] == "pending"
+
+
+@pytest.mark.parametrize(("values", "shown"), [
+    ((0.0274751, 0.206), ["0.027", "0.206"]),
+    ((0.20612, 0.20648), ["0.2061", "0.2065"]),
+    ((0.2060001, 0.206), ["0.2060001", "0.2060000"]),
+    ((0.915, 0.3, 0.915), ["0.915", "0.300", "0.915"]),
+    ((0.5, 0.5), ["0.500", "0.500"]),
+])
+def test_scores_and_thresholds_are_shown_with_the_digits_that_tell_them_apart(values, shown):
+    assert distinct(*values) == shown

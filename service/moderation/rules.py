@@ -62,10 +62,14 @@ def fold(text: str) -> str:
 
 
 def domain_matches(host: str, domains) -> str | None:
-    """Return the listed domain that `host` is or is a subdomain of."""
-    for domain in domains:
-        if host == domain or host.endswith("." + domain):
-            return domain
+    """Return the listed domain that `host` is or is a subdomain of (the longest, when several are listed).
+
+    Each of the host's suffixes is looked up, so a long list costs no more than a short one.
+    """
+    labels = host.split(".")
+    for i in range(len(labels)):
+        if (suffix := ".".join(labels[i:])) in domains:
+            return suffix
     return None
 
 
@@ -184,7 +188,7 @@ def rule_hits(submission: dict, lists: dict, settings: RuleSettings, now: dt.dat
             hits.append(Hit("submitted_too_fast", f"Sent {max(elapsed, 0):.1f} s after the form was shown "
                                                   f"(at least {settings.min_submit_seconds:g} s expected).", "review"))
     domain = submission["email"].rsplit("@", 1)[-1].lower()
-    if domain_matches(domain, DISPOSABLE_DOMAINS | set(lists.get("disposable_domains", ()))):
+    if domain_matches(domain, DISPOSABLE_DOMAINS) or domain_matches(domain, lists.get("disposable_domains", ())):
         hits.append(Hit("disposable_email", f"{domain} is a throw-away e-mail service.", "review"))
     return hits
 
