@@ -33,6 +33,9 @@ _NOT_LANGUAGE_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S*\d\S*|[^\w\s']
 # The longest texts of a batch are walked one by one: the lockstep walk costs one numpy step per byte of the
 # longest text it holds, which only pays while many texts are still being walked.
 _WALKED_ALONE = 16
+# A batch is walked in chunks of at most this many characters, which bounds the walk's memory (it holds two
+# 8-byte integers per n-gram occurrence, about one per byte).
+_CHUNK_CHARACTERS = 1 << 20
 
 
 class _BatchIdentifier:
@@ -43,7 +46,7 @@ class _BatchIdentifier:
         self.next_move = np.frombuffer(model.tk_nextmove, dtype=np.uint32)
         self.row_base = [row << 8 for row in model.tk_row]
         self.row_base_array = np.asarray(self.row_base, dtype=np.int64)
-        self.output = list(model.tk_output)
+        self.output = model.tk_output
         self.output_array = np.asarray(self.output, dtype=np.int64)
         self.classes = list(model.nb_classes)
         self.prior = np.asarray(model.nb_pc, dtype=np.float32)
@@ -160,5 +163,18 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     if len(known) <= _WALKED_ALONE:  # too few for the batch's fixed cost
         guesses = iter(map(_identifier().classify, known))
     else:
-        guesses = iter(_batch_identifier().classify(known))
+        guesses = (guess for chunk in _chunks(known) for guess in _batch_identifier().classify(chunk))
     return [_accepted(None if w is None else next(guesses)) for w in words]
+
+
+def _chunks(texts: list[str]):
+    """Consecutive runs of `texts` of at most _CHUNK_CHARACTERS characters each (or of one longer text)."""
+    chunk, size = [], 0
+    for text in texts:
+        if chunk and size + len(text) > _CHUNK_CHARACTERS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(text)
+        size += len(text)
+    if chunk:
+        yield chunk

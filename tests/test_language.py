@@ -6,6 +6,7 @@ import csv
 
 import pytest
 
+from model_training import language
 from model_training.data import load_corpora
 from model_training.language import _WALKED_ALONE, UNDETERMINED, detect_language, detect_languages
 
@@ -48,3 +49,14 @@ def test_batches_of_any_size_keep_their_order(size):
     texts = [("Merci pour cet article très clair sur la réforme." if i % 3 else "This is the best song I have ever heard")
              + " " * i for i in range(size)]
     assert detect_languages(texts) == ["en" if i % 3 == 0 else "fr" for i in range(size)]
+
+
+def test_a_large_batch_is_walked_in_chunks_with_the_same_answers(monkeypatch):
+    texts = [f"{'Merci pour cet article très clair ' if i % 2 else 'Check out my new channel please '}{i}" * 3
+             for i in range(200)]
+    expected = detect_languages(texts)
+    monkeypatch.setattr(language, "_CHUNK_CHARACTERS", 1000)
+    chunks = list(language._chunks(texts))
+    assert len(chunks) > 10 and [t for chunk in chunks for t in chunk] == texts
+    assert max(sum(map(len, chunk)) for chunk in chunks) <= 1000
+    assert detect_languages(texts) == expected == ["en" if i % 2 == 0 else "fr" for i in range(200)]
