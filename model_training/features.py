@@ -3,7 +3,8 @@
 Everything a pickled pipeline refers to must be importable by the service, so
 this module depends only on runtime dependencies of the service (scikit-learn,
 and for links, numbers and lookalike letters tldextract, phonenumbers and
-confusable-homoglyphs, all with their data in their wheels), and holds only module-level functions (lambdas do not pickle).
+confusable-homoglyphs, all with their data in their wheels), and holds only
+module-level functions (lambdas do not pickle).
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ _LISTS = Path(__file__).with_name("lists")
 # Registrable domains read through the public suffix list bundled with tldextract: no network, ever.
 _DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 MESSENGER_DOMAINS = frozenset({"wa.me", "whatsapp.com", "t.me", "telegram.me", "telegram.org", "m.me", "viber.com"})
-# Where a number written without a country code is most likely from: the first customer's readers.
 # How many phone-number candidates of up to MAX_CACHED_PHONE characters is_phone_number remembers (2 MB at most).
 PHONE_CACHE_SIZE = 20_000
 MAX_CACHED_PHONE = 32
+# Where a number written without a country code is most likely from: the first customer's readers.
 PHONE_REGIONS = ("SN", "CI", "ML", "BF", "NE", "GN", "BJ", "TG", "CM", "CD", "CG", "GA", "FR", "BE", "CA", "US", "GB")
 
 
