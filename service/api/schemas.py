@@ -117,13 +117,15 @@ def check_name(value, spec: FieldSpec) -> str:
 EMAIL_CACHE_SIZE = 10_000
 
 
-@functools.lru_cache(maxsize=EMAIL_CACHE_SIZE)
-def _email_syntax(value: str) -> tuple[str | None, str | None]:
-    """The normalised address and None, or None and why it is not valid (syntax only)."""
+def _email_verdict(value: str, check_dns: bool) -> tuple[str | None, str | None]:
+    """The normalised address and None, or None and why it is not valid."""
     try:
-        return validate_email(value, check_deliverability=False).normalized, None
+        return validate_email(value, check_deliverability=check_dns).normalized, None
     except EmailNotValidError as exc:
         return None, str(exc)
+
+
+_email_syntax = functools.lru_cache(maxsize=EMAIL_CACHE_SIZE)(functools.partial(_email_verdict, check_dns=False))
 
 
 def make_email_check(check_dns: bool) -> Callable:
@@ -132,12 +134,7 @@ def make_email_check(check_dns: bool) -> Callable:
         value = _single_line(value, spec.max_length)
         if not value:
             raise FieldError("must not be blank")
-        if check_dns:
-            try:
-                return validate_email(value, check_deliverability=True).normalized
-            except EmailNotValidError as exc:
-                raise FieldError(f"is not a valid e-mail address: {exc}") from None
-        normalized, problem = _email_syntax(value)
+        normalized, problem = _email_verdict(value, True) if check_dns else _email_syntax(value)
         if problem is not None:
             raise FieldError(f"is not a valid e-mail address: {problem}")
         return normalized

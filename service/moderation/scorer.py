@@ -259,15 +259,21 @@ class LinearScorer:
         if explain == 0 or not cells:
             return [[] for _ in range(n)]
         numbers, rows, grams, weighted = map(np.concatenate, zip(*cells, strict=True))
-        order = np.argsort(rows, kind="stable")  # by row, each row's cells still in block, then n-gram order
-        if explain is not None:  # only cells that can make their row's top `explain` are sorted
-            order = order[_candidates(rows[order], np.abs(weighted[order]), explain)]
-        order = order[np.lexsort((-np.abs(weighted[order]), rows[order]))]
-        bounds = np.searchsorted(rows[order], np.arange(n + 1))
+
+        def keep(selected):
+            return numbers[selected], rows[selected], grams[selected], weighted[selected]
+
+        # By row, each row's cells still in block, then n-gram order; then only the cells that can make their
+        # row's top `explain` are sorted by magnitude, and the first `explain` of each row kept.
+        numbers, rows, grams, weighted = keep(np.argsort(rows, kind="stable"))
         if explain is not None:
-            order = order[np.arange(len(order)) - bounds[rows[order]] < explain]
-            bounds = np.searchsorted(rows[order], np.arange(n + 1))
-        entries = self._entries(numbers[order], grams[order], weighted[order])
+            numbers, rows, grams, weighted = keep(_candidates(rows, np.abs(weighted), explain))
+        numbers, rows, grams, weighted = keep(np.lexsort((-np.abs(weighted), rows)))
+        bounds = np.searchsorted(rows, np.arange(n + 1))
+        if explain is not None:
+            numbers, rows, grams, weighted = keep(np.arange(len(rows)) - bounds[rows] < explain)
+            bounds = np.searchsorted(rows, np.arange(n + 1))
+        entries = self._entries(numbers, grams, weighted)
         bounds = bounds.tolist()
         return [entries[bounds[row]:bounds[row + 1]] for row in range(n)]
 
