@@ -6,8 +6,10 @@ Usage:
   .venv/bin/python benchmarks/load.py --instances 2        # also: 1 vs 2 service instances sharing one Redis
   .venv/bin/python benchmarks/load.py --sweep --plot docs/latency-vs-load.png   # latency vs concurrency
 
-Starts its own redis-server (AOF, everysec), the service and the baseline on free local ports, drives them with
-wrk (Debian package) for a fixed time per round, and prints Markdown. Only loopback addresses are used.
+Starts its own redis-server (AOF, everysec) reached over a Unix socket, as `make run` runs its embedded one
+(`--redis tcp`: over loopback TCP instead, as a Redis on another host would be), the service and the baseline on
+free local ports, drives them with wrk (Debian package) for a fixed time per round, and prints Markdown. Only
+loopback addresses are used.
 """
 
 from __future__ import annotations
@@ -130,12 +132,15 @@ def main() -> None:
     parser.add_argument("--texts", choices=("templated", "distinct"), default="templated",
                         help="templated: nearly every comment is a near duplicate (the duplicate rules' path); "
                              "distinct: every comment is a new text, as most real comments are")
+    parser.add_argument("--redis", choices=("unix", "tcp"), default="unix",
+                        help="how the service reaches Redis: a Unix socket, as `make run` does (default), or TCP")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     os.environ["BENCH_TEXTS"] = args.texts  # read by the wrk script, also in the --wrk-only drivers
     with tempfile.TemporaryDirectory() as tmp:
-        redis = RedisServer(Path(tmp) / "redis", port=free_port()).start()
+        redis = RedisServer(Path(tmp) / "redis", port=free_port(),
+                            unix_socket=Path(tmp) / "redis.sock" if args.redis == "unix" else None).start()
         procs = []
         try:
             service, service_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
@@ -145,7 +150,7 @@ def main() -> None:
             print(f"## Load: `POST /v1/comments` vs a bare Flask endpoint\n\nMachine: {os.cpu_count()} cores. gunicorn "
                   f"gthread, {args.workers} workers x {args.threads} threads for both; wrk, "
                   f"{', '.join(map(str, args.connections))} connections, {args.seconds} s per round, {args.rounds} "
-                  f"alternating rounds, medians shown. "
+                  f"alternating rounds, Redis over {'a Unix socket' if args.redis == 'unix' else 'TCP'}, medians shown. "
                   f"Command: `.venv/bin/python benchmarks/load.py {' '.join(sys.argv[1:])}`.\n")
             run_wrk(service_base, max(args.connections), 2)  # warm-up
             run_wrk(baseline_base, max(args.connections), 2)

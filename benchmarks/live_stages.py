@@ -1,0 +1,147 @@
+"""Where a submission's CPU goes inside a live gunicorn worker under wrk, stage by stage, and whose CPU it is.
+
+Usage: .venv/bin/python benchmarks/live_stages.py [--seconds 20] [--connections 1]
+
+benchmarks/stages.py times each stage in a tight loop, where the model's vocabularies stay in the CPU caches; in
+a worker serving real requests the same code shares the caches and the cores with the WSGI server, Redis and the
+client, and costs more. This runs the service as `make run` does (gunicorn with the service's settings, Redis
+over a Unix socket) with benchmarks/live_conf.py's timers around each stage, drives it with wrk (distinct
+texts, as benchmarks/load.py), and prints Markdown:
+
+- each stage's median CPU time (the thread's own clock) and wall time per request;
+- the CPU per request of each process (the workers, Redis, wrk), from /proc, for the service and for the bare
+  Flask endpoint under the same gunicorn settings: what bounds requests/s on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import load  # noqa: E402
+from live_conf import STAGES  # noqa: E402
+
+from service.config import Settings  # noqa: E402
+from service.serve import gunicorn_command, metrics_environment  # noqa: E402
+from service.storage.server import RedisServer, free_port  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in out] + [grand for child in out for grand in descendants(int(child))]
+
+
+def measured_run(base: str, pids: dict[str, list[int]], connections: int, seconds: int) -> tuple[dict, dict]:
+    """One wrk run; its result and the CPU µs per request of each group of processes (wrk included)."""
+    before = {name: sum(cpu_seconds(p) for p in group) for name, group in pids.items()}
+    children = os.times()
+    result = load.run_wrk(base, connections, seconds)
+    after_children = os.times()
+    requests = result["rps"] * seconds
+    per_request = {name: (sum(cpu_seconds(p) for p in group) - before[name]) / requests * 1e6
+                   for name, group in pids.items()}
+    per_request["wrk"] = ((after_children.children_user + after_children.children_system)
+                          - (children.children_user + children.children_system)) / requests * 1e6
+    return result, per_request
+
+
+def start_service(redis_url: str, data_dir: Path, out_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "MODERATION_REDIS_URL": redis_url, "PORT": str(port), "MODERATION_DATA_DIR": str(data_dir),
+           "MODERATION_LOG_LEVEL": "WARNING", "MODERATION_RATE_LIMIT_SITE": "off", "LIVE_STAGES_DIR": str(out_dir)}
+    settings = Settings.from_env(env)
+    command = gunicorn_command(settings)
+    command[command.index("python:service.gunicorn_conf")] = "python:benchmarks.live_conf"
+    proc = subprocess.Popen(command, cwd=ROOT, env={**env, **metrics_environment(settings), "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    load.wait_ready(f"{base}/readyz")
+    return proc, base
+
+
+def stage_table(rows: list[dict]) -> str:
+    lines = ["| stage | CPU µs (median) | wall µs (median) | CPU µs (mean) | share of the request's CPU |",
+             "|---|---|---|---|---|"]
+    request_cpu = statistics.fmean(row["request"][0] for row in rows)
+    children: dict[str, list[str]] = {}
+    for label, parent, *_ in STAGES:
+        children.setdefault(parent, []).append(label)
+
+    def mean_cpu(label: str) -> float:
+        return statistics.fmean(row.get(label, (0.0, 0.0))[0] for row in rows) * 1e6
+
+    def emit(label: str, depth: int) -> None:
+        cpu = [row.get(label, (0.0, 0.0))[0] * 1e6 for row in rows]
+        wall = [row.get(label, (0.0, 0.0))[1] * 1e6 for row in rows]
+        name = ("&nbsp;&nbsp;" * depth) + label
+        lines.append(f"| {name} | {statistics.median(cpu):,.0f} | {statistics.median(wall):,.0f} | "
+                     f"{statistics.fmean(cpu):,.0f} | {statistics.fmean(cpu) / (request_cpu * 1e6):.0%} |")
+        for child in children.get(label, []):
+            emit(child, depth + 1)
+        if label in children:
+            rest = mean_cpu(label) - sum(mean_cpu(child) for child in children[label])
+            lines.append(f"| {'&nbsp;&nbsp;' * (depth + 1)}*the rest of {label if depth else 'the request'}* | | | "
+                         f"{rest:,.0f} | {rest / (request_cpu * 1e6):.0%} |")
+
+    emit("request", 0)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=1)
+    args = parser.parse_args()
+    os.environ["BENCH_TEXTS"] = "distinct"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "stages").mkdir()
+        redis = RedisServer(tmp / "redis", port=free_port(), unix_socket=tmp / "redis.sock").start()
+        try:
+            os.environ["BENCH_SITE_KEY"] = load.site_key(redis.url)
+            service, base = start_service(redis.url, tmp, tmp / "stages")
+            bare, bare_base = load.start_baseline(Settings.from_env({}).workers, Settings.from_env({}).threads)
+            load.run_wrk(base, args.connections, 3)  # warm-up: the caches fill, the first requests are skipped
+            load.run_wrk(bare_base, args.connections, 3)
+            service_result, service_cpu = measured_run(
+                base, {"workers": descendants(service.pid), "Redis": [redis.process.pid]}, args.connections, args.seconds)
+            bare_result, bare_cpu = measured_run(bare_base, {"workers": descendants(bare.pid)}, args.connections,
+                                                 args.seconds)
+            os.killpg(service.pid, signal.SIGTERM)
+            service.wait(30)
+            load.stop(bare)
+        finally:
+            redis.stop()
+        rows = [row for path in (tmp / "stages").glob("*.json") for row in json.loads(path.read_text())]
+    print(f"## One submission inside a live worker\n\nCommand: `.venv/bin/python benchmarks/live_stages.py "
+          f"{' '.join(sys.argv[1:])}`. wrk, {args.connections} connection(s), {args.seconds} s, distinct texts; "
+          f"{len(rows):,} timed requests.\n")
+    print(stage_table(rows))
+    print("\n| endpoint | requests/s | p50 ms | p99 ms | CPU µs per request: workers | Redis | wrk |\n"
+          "|---|---|---|---|---|---|---|")
+    for name, result, cpu in (("service", service_result, service_cpu), ("bare Flask", bare_result, bare_cpu)):
+        print(f"| {name} | {result['rps']:,.0f} | {result['p50']:.2f} | {result['p99']:.2f} | "
+              f"{cpu['workers']:,.0f} | {cpu.get('Redis', 0):,.0f} | {cpu['wrk']:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
