@@ -72,6 +72,10 @@ class NotFoundError(ModerationError):
     title = "Not found"
 
 
+# The answer to a token that is malformed, unknown, revoked or replaced: which one is not told.
+TOKEN_REFUSED = "The token is not valid or has been revoked."
+
+
 class AuthenticationError(ModerationError):
     """No credentials, or credentials that are not valid."""
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import redis
 
 from .config import Settings
+from .errors import AuthenticationError
 from .moderation import intake
 from .moderation.accounts import Accounts
 from .moderation.administration import Administration
@@ -17,6 +18,7 @@ from .moderation.reviewing import Reviewing
 from .storage.client import ping
 from .storage.labels import LabelArchive
 from .storage.queue import ReviewQueue
+from .storage.tokens import StillValid
 
 
 @dataclass
@@ -43,10 +45,20 @@ class Runtime:
         self.administration = Administration(self.redis, self.settings.models_root,
                                              LabelArchive(self.settings.labels_dir))
 
-    def submit(self, submission: dict, *, ip: str | None, site: str | None) -> dict:
-        """Admit, score, decide and store a validated submission with the models in force; return the record."""
-        return intake.submit(self.guard, self.models.state, submission, ip=ip, site=site,
-                             expire_ms=self.settings.expire_ms)
+    def submit(self, submission: dict, *, ip: str | None, site: str | None,
+               site_check: StillValid | None = None) -> dict:
+        """Admit, score, decide and store a validated submission with the models in force; return the record.
+
+        `site_check` is the site key's check (Accounts.verify_deferred), confirmed by the admission's round
+        trip: a refused key raises AuthenticationError and is forgotten by this process.
+        """
+        try:
+            return intake.submit(self.guard, self.models.state, submission, ip=ip, site=site,
+                                 expire_ms=self.settings.expire_ms, site_check=site_check)
+        except AuthenticationError:
+            if site_check:
+                self.accounts.forget(site_check)
+            raise
 
     def weighty_words(self, texts: list[str]) -> list[list[dict]]:
         """For each text, the words that moved the active model's score most (moderation.explain), for a person."""

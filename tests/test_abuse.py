@@ -15,7 +15,7 @@ from model_training.features import normalize_text, without_placeholders
 from service import create_app
 from service.moderation.rules import domain_matches, email_hit, ip_hit, word_hit
 from service.netaddr import canonical_ip
-from service.storage import abuse, comments, tokens
+from service.storage import abuse, comments, keys, tokens
 from service.storage.abuse import NEAR_DISTANCE, Admitter, bucket_keys, simhash
 
 from .conftest import bearer
@@ -164,10 +164,10 @@ def test_a_repeated_text_goes_to_review_then_is_rejected(client, text):
     assert third.get_json()["status"] == "rejected" and codes(third)[0] == "repeated_text"
 
 
-def test_a_submission_is_admitted_and_stored_in_one_redis_round_trip(app, client, monkeypatch):
+@pytest.fixture
+def round_trips(app, monkeypatch):
+    """The Redis commands this test's thread sends through the app's client from now on (a pipeline counts once)."""
     rt = app.extensions["moderation"]
-    for email in ("a@exemple.sn", "b@exemple.sn"):  # loads both scripts and the lists
-        post(client, "Texte pour charger les scripts avant de compter.", email=email)
     trips, caller = [], threading.current_thread()
     execute, pipeline = rt.redis.execute_command, rt.redis.pipeline
 
@@ -180,6 +180,13 @@ def test_a_submission_is_admitted_and_stored_in_one_redis_round_trip(app, client
 
     monkeypatch.setattr(rt.redis, "execute_command", counted(execute, None))
     monkeypatch.setattr(rt.redis, "pipeline", counted(pipeline, "PIPELINE"))
+    return trips
+
+
+def test_a_submission_is_admitted_and_stored_in_one_redis_round_trip(client, monkeypatch, request):
+    for email in ("a@exemple.sn", "b@exemple.sn"):  # loads both scripts and the lists
+        post(client, "Texte pour charger les scripts avant de compter.", email=email)
+    trips = request.getfixturevalue("round_trips")
     first = post(client, HAM_FR, email="c@exemple.sn")
     assert first.status_code == 201 and trips == ["EVALSHA"]
     trips.clear()
@@ -191,6 +198,46 @@ def test_a_submission_is_admitted_and_stored_in_one_redis_round_trip(app, client
         stored = client.get(f"/v1/comments/{response.get_json()['id']}").get_json()
         assert stored["status"] == response.get_json()["status"]
         assert [e["event"] for e in stored["history"]] == ["created"]
+
+
+def test_a_site_keys_submissions_take_one_round_trip_once_the_key_is_known(client, request):
+    post(client, "Texte pour charger les scripts avant de compter.", email="a@exemple.sn", headers=SITE_HEADERS)
+    trips = request.getfixturevalue("round_trips")
+    for i in range(3):
+        assert post(client, f"{HAM_FR} {i}", email=f"s{i}@exemple.sn", ip="196.1.1.1").status_code == 201
+    assert trips == ["EVALSHA"] * 3  # the key's check rides on the admission script
+
+
+def nothing_recorded_for(redis_client, email: str) -> bool:
+    return not any(redis_client.exists(key) for key in (keys.rate("email", email), keys.flood("email", email)))
+
+
+@pytest.mark.parametrize("how", ["revoked", "replaced"])
+def test_a_known_site_key_revoked_or_replaced_is_refused_at_once_with_nothing_recorded(client, redis_client, how):
+    for i in range(2):  # verified, then known to this process
+        assert post(client, f"{HAM_FR} {i}", email=f"s{i}@exemple.sn", ip="196.1.1.1").status_code == 201
+    stored = redis_client.zcard(keys.by_status("approved")) + redis_client.zcard(keys.by_status("pending"))
+    if how == "revoked":
+        tokens.revoke(redis_client, "journal")
+    else:
+        tokens.create(redis_client, "journal", "site", replace=True)
+    refused = post(client, "Un tout autre texte sur la saison des pluies et les récoltes.", email="late@exemple.sn",
+                   ip="196.1.1.2")
+    assert refused.status_code == 401 and refused.content_type == "application/problem+json"
+    assert refused.get_json()["detail"] == "The token is not valid or has been revoked."
+    assert nothing_recorded_for(redis_client, "late@exemple.sn")
+    assert redis_client.zcard(keys.by_status("approved")) + redis_client.zcard(keys.by_status("pending")) == stored
+    # Forgotten by the process: the next request with it is refused before its body is even read.
+    assert client.post("/v1/comments", json={"text": ""}, headers=SITE_HEADERS).status_code == 401
+
+
+def test_a_known_site_keys_id_with_another_secret_is_refused(client, redis_client):
+    assert post(client, HAM_FR, email="s@exemple.sn", ip="196.1.1.1").status_code == 201
+    forged = {"Authorization": SITE_HEADERS["Authorization"][:-4] + "abcd"}
+    refused = post(client, "Un autre texte sur les élections et le vote des jeunes.", email="f@exemple.sn",
+                   headers=forged)
+    assert refused.status_code == 401
+    assert nothing_recorded_for(redis_client, "f@exemple.sn")
 
 
 @pytest.mark.parametrize("text", ["Merci beaucoup !", "Great video"])

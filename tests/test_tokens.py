@@ -99,3 +99,26 @@ def test_both_command_lines_say_the_same_when_redis_is_down(tmp_path):
         assert result.returncode == 2
         assert result.stderr.strip().startswith("error: Redis is not reachable (")
         assert result.stderr.strip().endswith(hint)
+
+
+def test_a_process_remembers_a_verified_token_and_hands_back_the_check_redis_must_confirm(redis_client):
+    token = tokens.create(redis_client, "journal", "site")
+    verified = tokens.VerifiedTokens(redis_client)
+    user, check = verified.verify(token)
+    assert (user["name"], user["role"], check) == ("journal", "site", None)  # looked up just now
+    again, check = verified.verify(token)
+    assert again == user
+    assert redis_client.hget(check.key, "sha256") == check.sha256  # what the admission script compares
+    assert verified.verify(token[:-3] + "xyz") is None  # a wrong secret is never answered from memory
+    tokens.revoke(redis_client, "journal")
+    assert verified.verify(token)[1] is not None  # still remembered: the caller's script call refuses it
+    verified.forget(check)
+    assert verified.verify(token) is None  # forgotten, looked up again, and gone
+
+
+def test_remembered_tokens_are_bounded(redis_client):
+    verified = tokens.VerifiedTokens(redis_client, size=2)
+    issued = [tokens.create(redis_client, f"site{i}", "site") for i in range(3)]
+    for token in issued:
+        verified.verify(token)
+    assert verified.verify(issued[2])[1] is not None and verified.verify(issued[0])[1] is None

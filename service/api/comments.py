@@ -7,7 +7,7 @@ from flask import Blueprint, g, request, url_for
 from ..errors import AuthenticationError, ValidationError
 from ..moderation.reviewing import STATUSES, is_comment_id
 from . import runtime
-from .auth import ROLE_RANK, optional_user, require
+from .auth import ROLE_RANK, optional_user, optional_user_deferred, require
 from .bodies import read_fields, read_json_object
 from .clientip import commenter_ip
 from .params import MAX_PAGE, int_param, parse_decision, since_param
@@ -21,14 +21,14 @@ bp = Blueprint("comments", __name__)
 def submit_comment():
     """Validate, check the limits, score, decide and store a comment; answer 201 with the decision."""
     rt = runtime()
-    site = optional_user()
+    site, site_check = optional_user_deferred()  # a key seen before is confirmed by the admission's round trip
     if site is None and rt.settings.require_site_key:
         raise AuthenticationError("This service requires the website's key: send 'Authorization: Bearer SITE_KEY'.")
     submission = validate_submission(read_fields(), rt.submission_fields)
     ip = commenter_ip(submission.pop("ip", None), rt.settings.trusted_proxies, site_authenticated=site is not None)
     if ip:
         submission["ip"] = ip
-    record = rt.submit(submission, ip=ip, site=site["name"] if site else None)
+    record = rt.submit(submission, ip=ip, site=site["name"] if site else None, site_check=site_check)
     g.log_fields = {"comment_id": record["id"], "decision": record["status"], "score": record["score"],
                     "model_version": record["model_version"], "reasons": [r["code"] for r in record["reasons"]]}
     body = {k: record[k] for k in ("id", "status", "score", "model_version", "reasons")}

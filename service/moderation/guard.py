@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from ..errors import RateLimitedError
+from ..errors import TOKEN_REFUSED, AuthenticationError, RateLimitedError
 from ..storage.abuse import Admission, Admitter, ListCache
 from ..storage.comments import NewComment
 from ..storage.scripts import TEXT_CLASSES
+from ..storage.tokens import StillValid
 from .rules import LIST_NAMES, Hit, RuleSettings, rule_hits, text_hit
 
 SUBJECTS = {"ip": "this IP address", "email": "this e-mail address", "site": "this site key"}
@@ -30,15 +31,18 @@ class Guard:
                                                  for text_class in TEXT_CLASSES}
 
     def admit(self, submission: dict, *, ip: str | None, site: str | None, normalized: str,
-              comment: NewComment | None = None, expire_ms: dict[str, int] | None = None) -> Admission:
+              comment: NewComment | None = None, expire_ms: dict[str, int] | None = None,
+              site_check: StillValid | None = None) -> Admission:
         """Count the submission against the limits (429 when one is exceeded), class its text, store `comment`.
 
         `normalized` is the normalised text, which the duplicate detector
         compares; `comment` is stored with the outcome of that class (see
-        Admitter.admit).
+        Admitter.admit). A site key whose `site_check` fails is refused (401).
         """
         admission = self.admitter.admit(ip=ip, email=submission["email"], site=site, normalized=normalized,
-                                        comment=comment, expire_ms=expire_ms)
+                                        comment=comment, expire_ms=expire_ms, site_check=site_check)
+        if admission.token_refused:
+            raise AuthenticationError(TOKEN_REFUSED)
         if admission.exceeded:
             rule, kind, wait_ms = admission.exceeded
             seconds = max(1, math.ceil(wait_ms / 1000))

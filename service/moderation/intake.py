@@ -10,6 +10,7 @@ from model_training.language import UNDETERMINED, detect_language, detect_langua
 from ..clock import iso
 from ..storage import comments
 from ..storage.comments import NewComment, Outcome
+from ..storage.tokens import StillValid
 from .guard import Guard
 from .model import LoadedModel
 from .model_manager import ModelState
@@ -105,7 +106,7 @@ def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *
 
 
 def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None, site: str | None,
-           expire_ms: dict[str, int] | None = None) -> dict:
+           expire_ms: dict[str, int] | None = None, site_check: StillValid | None = None) -> dict:
     """Score, decide, admit and store one validated submission (and its shadow verdict); return the record.
 
     Straight through, in one Redis round trip: the models score the text,
@@ -114,7 +115,8 @@ def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None,
     admission script counts the limits, classes the text and stores the
     comment with its class's outcome. A limit exceeded raises
     RateLimitedError (429) and stores nothing. `expire_ms` is how long a
-    comment of each status is kept.
+    comment of each status is kept; `site_check` the site key's check that
+    the same round trip confirms (a refused one raises AuthenticationError).
     """
     normalized = normalized_text(submission, state.thresholds)  # once, for the duplicate detector and every model
     language = language_of(detect_language(submission["text"]), submission.get("lang"))
@@ -136,5 +138,5 @@ def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None,
     shadow_fields = {"version": state.shadow.version, "score": round(shadow_score.probability, 6)} if shadow else None
     comment = NewComment(fields, outcomes, shadow=shadow_fields)
     admission = guard.admit(submission, ip=ip, site=site, normalized=normalized, comment=comment,
-                            expire_ms=expire_ms)
+                            expire_ms=expire_ms, site_check=site_check)
     return comment.record(admission.text_class)

@@ -16,6 +16,7 @@ from .. import clock
 from . import keys, scripts
 from .comments import NewComment, comment_spec
 from .scripts import NEW_TEXT, ScriptKeys
+from .tokens import StillValid
 
 SIMHASH_BITS = 64
 # Fingerprints this many bits apart or fewer are near duplicates. Measured on French and English pairs with
@@ -110,12 +111,15 @@ def recent_by_author(client, records: list[dict]) -> dict[str, int]:
 class Admission:
     """The outcome of admitting one submission: a limit it exceeded, or the class of its text.
 
-    `stored` says that the comment handed to `admit` was stored with it.
+    `stored` says that the comment handed to `admit` was stored with it;
+    `token_refused` that the site key's StillValid check failed (nothing
+    was counted or stored).
     """
 
     exceeded: tuple[str, str, int] | None  # (rule, subject kind, ms to wait)
     text_class: str = NEW_TEXT  # one of scripts.TEXT_CLASSES
     stored: bool = False
+    token_refused: bool = False
 
 
 class Admitter:
@@ -132,15 +136,19 @@ class Admitter:
         self._admit = client.register_script(scripts.ADMIT)
 
     def admit(self, *, ip: str | None, email: str, site: str | None, normalized: str,
-              comment: NewComment | None = None, expire_ms: dict[str, int] | None = None) -> Admission:
+              comment: NewComment | None = None, expire_ms: dict[str, int] | None = None,
+              site_check: StillValid | None = None) -> Admission:
         """Check and count the limits; if none is exceeded, class the text and store `comment` with that class.
 
         `normalized` is the normalised text the duplicate detector compares;
-        `expire_ms` how long a stored comment of each status is kept.
+        `expire_ms` how long a stored comment of each status is kept;
+        `site_check` the site key's check, confirmed first.
         """
         subjects = {"ip": ip, "email": email, "site": site}
         script_keys = ScriptKeys()
         payload: dict = {}
+        if site_check:
+            payload["token"] = {"key": script_keys.add(site_check.key), "sha256": site_check.sha256}
         neighbours: list[str] = []
         limits, floods, labels = [], [], []
         for kind, rule in self.rates.items():
@@ -173,6 +181,8 @@ class Admitter:
             return Admission(None)
         position, wait_ms, text_class, stored = self._admit(
             keys=script_keys.keys, args=[orjson.dumps(payload), " ".join(neighbours)])
+        if position == -1:
+            return Admission(None, token_refused=True)
         if position:
             rule, kind = labels[position - 1]
             return Admission((rule, kind, max(int(wait_ms), 0)))

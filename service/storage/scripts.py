@@ -211,6 +211,9 @@ return 1
 
 # Admission and, in the same round trip, the store of the comment. ARGV[1] is a JSON payload (built by
 # storage.abuse.Admitter.admit) whose members name their keys by position in KEYS:
+#   token   {key, sha256}: the caller's site key, verified earlier by this process (tokens.StillValid); when
+#           its hash no longer holds that digest (revoked, replaced) it returns {-1, 0, '', 0} at once,
+#           having recorded nothing;
 #   limits  [{key, max, window_s}]  rate-limit counters;
 #   floods  [{key, window_ms}]      flood markers;
 #   text    {count_key, own = [first, last], window_ms, high, low, member, max_distance, repeated_from}
@@ -235,6 +238,7 @@ return 1
 # {0, 0, class, 1 if stored else 0}.
 ADMIT = STORE_FUNCTION + """
 local p = cjson.decode(ARGV[1])
+if p.token and redis.call('HGET', KEYS[p.token.key], 'sha256') ~= p.token.sha256 then return {-1, 0, '', 0} end
 local limits, floods = p.limits or {}, p.floods or {}
 for i, limit in ipairs(limits) do
   if tonumber(redis.call('GET', KEYS[limit.key]) or '0') >= limit.max then

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 
 from ..clock import iso
 from ..errors import ConflictError, NotFoundError
@@ -57,6 +58,63 @@ def verify(client, token: str) -> dict | None:
     if not record or not hmac.compare_digest(record["sha256"], _digest(secret)):
         return None
     return {"name": record["name"], "role": record["role"], "token_id": token_id}
+
+
+@dataclass(frozen=True)
+class StillValid:
+    """What a token verified earlier must still be in Redis: its hash holds this digest of the secret.
+
+    A script that takes the check (scripts.ADMIT) confirms it in the same round trip as its own work, and
+    refuses before doing anything else when the token was revoked or replaced since.
+    """
+
+    token_id: str
+    sha256: str
+
+    @property
+    def key(self) -> str:
+        return keys.token(self.token_id)
+
+
+class VerifiedTokens:
+    """The tokens this process has verified, so that the next request with one needs no round trip of its own.
+
+    A token is recognised only by the digest of the very secret that was
+    verified (compared in constant time), and the answer comes with the
+    StillValid check the caller must have Redis confirm. A token's id never
+    changes person or role (`create --replace` makes a new id), so the person
+    remembered is the one Redis would give. Bounded: emptied when full.
+    """
+
+    def __init__(self, client, size: int = 1000):
+        self.client = client
+        self.size = size
+        self._known: dict[str, tuple[str, dict]] = {}
+
+    def verify(self, token: str) -> tuple[dict, StillValid | None] | None:
+        """The person a valid token belongs to, and the check Redis must still pass (None: verified just now).
+
+        None for a token that is malformed, unknown or revoked.
+        """
+        match = TOKEN_RE.match(token or "")
+        if not match:
+            return None
+        token_id, secret = match.groups()
+        digest = _digest(secret)
+        known = self._known.get(token_id)
+        if known and hmac.compare_digest(known[0], digest):
+            return known[1], StillValid(token_id, digest)
+        user = verify(self.client, token)
+        if user is None:
+            return None
+        if len(self._known) >= self.size:
+            self._known.clear()
+        self._known[token_id] = (digest, user)
+        return user, None
+
+    def forget(self, check: StillValid) -> None:
+        """Drop a token whose check Redis refused: the next request with it is verified anew (and refused)."""
+        self._known.pop(check.token_id, None)
 
 
 def list_all(client) -> list[dict]:
