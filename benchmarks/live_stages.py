@@ -145,6 +145,11 @@ def main() -> None:
           f"{' '.join(sys.argv[1:])}`. wrk, {args.connections} connection(s), {args.seconds} s, distinct texts; "
           f"{len(rows):,} timed requests.\n")
     print(stage_table(rows))
+    for clock, name in ((0, "CPU"), (1, "wall")):
+        spread = statistics.quantiles([row["request"][clock] * 1e6 for row in rows], n=100)
+        print(f"\nThe request's {name} time: p50 {spread[49]:,.0f} µs, p90 {spread[89]:,.0f} µs, "
+              f"p99 {spread[98]:,.0f} µs.", end="")
+    print()
     print("\n| endpoint | requests/s | p50 ms | p99 ms | CPU µs per request: workers | Redis | wrk | steal |\n"
           "|---|---|---|---|---|---|---|---|")
     for name, result, cpu in (("service", service_result, service_cpu), ("bare Flask", bare_result, bare_cpu)):
