@@ -24,7 +24,8 @@ class Accounts:
 
         The person comes with the StillValid check that Redis must confirm in
         the caller's own script call (a submission's admission takes it), so a
-        revoked token is still refused at once; None: verified just now.
+        revoked token is still refused at once; the check is None when the
+        token was looked up just now. None for a token that is not valid.
         """
         return self._verified.verify(token)
 
