@@ -29,7 +29,9 @@ MIN_LANGUAGE_EXAMPLES = 50
 # py3langid spreads its probability over 97 languages, so short texts rarely score high: below this the text
 # does not say its language ("Amine.", "lol"); "Buy cheap viagra online" is 0.27 English.
 MIN_LANGUAGE_CONFIDENCE = 0.2
-_NOT_LANGUAGE_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|\S*\d\S*|[^\w\s']+")
+# What says nothing of a text's language: links, e-mail addresses, words with a digit, runs of symbols.
+_NOT_LANGUAGE = (r"(?:https?://|www\.)\S+", r"\S+@\S+", r"\S*\d\S*", r"[^\w\s']+")
+_DIGIT_RE = re.compile(r"\d")
 # The longest texts of a batch are walked one by one: the lockstep walk costs one numpy step per byte of the
 # longest text it holds, which only pays while many texts are still being walked.
 _WALKED_ALONE = 16
@@ -138,8 +140,23 @@ def _language_words(text: str) -> str | None:
 
     Accents and case are kept, since the identifier was trained on ordinary written text.
     """
-    words = _NOT_LANGUAGE_RE.sub(" ", clean_markup(text))
+    text = clean_markup(text)
+    words = _not_language_re("://" in text or "www." in text, "@" in text, _DIGIT_RE.search(text) is not None).sub(
+        " ", text)
     return words if sum(map(str.isalpha, words)) >= 3 else None
+
+
+@functools.cache
+def _not_language_re(link: bool, at: bool, digit: bool) -> re.Pattern:
+    """_NOT_LANGUAGE as one pattern, without the first three alternatives a text cannot match.
+
+    Each of those needs what most comments lack (a scheme or "www.", an "@",
+    a digit); absent from the text, it can match nowhere, so leaving it out
+    finds the same matches, without the engine trying it again at every
+    character of every word (a third to half of the clean-up's time).
+    """
+    return re.compile("|".join([part for part, present in zip(_NOT_LANGUAGE, (link, at, digit, True), strict=True)
+                                if present]))
 
 
 def _accepted(guess: tuple[str, float] | None) -> str:

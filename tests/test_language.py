@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 
 from model_training import language
 from model_training.data import load_corpora
+from model_training.features import clean_markup
 from model_training.language import _WALKED_ALONE, UNDETERMINED, detect_language, detect_languages
 
 from .conftest import FRENCH_CORPUS
@@ -42,6 +44,20 @@ def test_a_batch_gets_the_languages_its_comments_get_one_by_one(uci_data):
     languages = detect_languages(texts)
     assert languages == [detect_language(text) for text in texts]
     assert {"en", "fr", UNDETERMINED} <= set(languages)
+
+
+def test_the_clean_up_leaves_out_only_alternatives_a_text_cannot_match(uci_data):
+    """Each text is cleaned as the whole pattern cleans it: the same words on every corpus text and odd ones."""
+    whole = re.compile("|".join(language._NOT_LANGUAGE))
+    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
+    with FRENCH_CORPUS.open(encoding="utf-8") as f:
+        texts += [row["text"] for row in csv.DictReader(f)]
+    texts += ["écrivez à moi@exemple.sn ou www.exemple.sn", "prix: ٣٠٠٠ francs (chiffres arabes)", "a@b@c 12@34",
+              "https://x.sn/é?a=1 http:/pas-un-lien", "rien que des mots, sans rien d'autre !!!", "", "@@@ ://"]
+    for text in texts:
+        cleaned = clean_markup(text)
+        expected = whole.sub(" ", cleaned)
+        assert language._language_words(text) == (expected if sum(map(str.isalpha, expected)) >= 3 else None), text
 
 
 @pytest.mark.parametrize("size", [0, 1, _WALKED_ALONE, _WALKED_ALONE + 1, 3 * _WALKED_ALONE])
