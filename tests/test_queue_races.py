@@ -19,22 +19,26 @@ def queue_for(redis_server) -> ReviewQueue:
 
 def test_concurrent_claims_get_disjoint_sets_covering_the_queue(redis_server, redis_client):
     ids = {make_comment(redis_client, 0.3 + (i % 40) / 100) for i in range(200)}
+    # Four moderators claim 7 at a time, all four at once in every round (a barrier before each claim), until
+    # the queue is empty: a thread that happened to start first cannot take the whole queue alone.
+    rounds = 200 // (4 * 7) + 2
     barrier = threading.Barrier(4)
 
-    def claim_all(name: str) -> list[str]:
+    def claim_all(name: str) -> list[list[str]]:
         queue = queue_for(redis_server)
-        barrier.wait()
-        mine = []
-        while batch := queue.claim(name, 7):
-            mine += batch
-        return mine
+        batches = []
+        for _ in range(rounds):
+            barrier.wait()
+            batches.append(queue.claim(name, 7))
+        return batches
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(claim_all, ["awa", "binta", "coumba", "dior"]))
-    claimed = [i for r in results for i in r]
+    claimed = [i for batches in results for batch in batches for i in batch]
     assert len(claimed) == len(set(claimed)) == 200
     assert set(claimed) == ids
-    assert all(results), "every moderator got some work"
+    assert all(len(batches[0]) == 7 for batches in results)  # the first round raced four claims for 28 of 200
+    assert all(not batches[-1] for batches in results)  # and the queue ran out before the last
 
 
 def test_fifty_concurrent_decisions_on_one_comment_have_exactly_one_winner(redis_server, redis_client):
