@@ -49,10 +49,11 @@ def wait_ready(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
-def start_service(redis_url: str, data_dir: Path, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+def start_service(redis_url: str, data_dir: Path, workers: int, threads: int,
+                  log_level: str = "WARNING") -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "MODERATION_REDIS_URL": redis_url, "PORT": str(port), "MODERATION_WORKERS": str(workers),
-           "MODERATION_THREADS": str(threads), "MODERATION_DATA_DIR": str(data_dir), "MODERATION_LOG_LEVEL": "WARNING",
+           "MODERATION_THREADS": str(threads), "MODERATION_DATA_DIR": str(data_dir), "MODERATION_LOG_LEVEL": log_level,
            # One site key sends everything: its own limit (100 comments/s by default) is a site's, not the capacity.
            "MODERATION_RATE_LIMIT_SITE": "off"}
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
@@ -134,6 +135,9 @@ def main() -> None:
                              "distinct: every comment is a new text, as most real comments are")
     parser.add_argument("--redis", choices=("unix", "tcp"), default="unix",
                         help="how the service reaches Redis: a Unix socket, as `make run` does (default), or TCP")
+    parser.add_argument("--log-level", choices=("INFO", "WARNING"), default="WARNING",
+                        help="the service's MODERATION_LOG_LEVEL: WARNING writes no access log (default, as in the "
+                             "earlier rounds); INFO writes one JSON line a request, as `make run` does by default")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
@@ -143,14 +147,15 @@ def main() -> None:
                             unix_socket=Path(tmp) / "redis.sock" if args.redis == "unix" else None).start()
         procs = []
         try:
-            service, service_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
+            service, service_base = start_service(redis.url, Path(tmp), args.workers, args.threads, args.log_level)
             os.environ["BENCH_SITE_KEY"] = site_key(redis.url)  # read by the wrk script
             baseline, baseline_base = start_baseline(args.workers, args.threads)
             procs += [service, baseline]
             print(f"## Load: `POST /v1/comments` vs a bare Flask endpoint\n\nMachine: {os.cpu_count()} cores. gunicorn "
                   f"gthread, {args.workers} workers x {args.threads} threads for both; wrk, "
                   f"{', '.join(map(str, args.connections))} connections, {args.seconds} s per round, {args.rounds} "
-                  f"alternating rounds, Redis over {'a Unix socket' if args.redis == 'unix' else 'TCP'}, medians shown. "
+                  f"alternating rounds, Redis over {'a Unix socket' if args.redis == 'unix' else 'TCP'}, service log level "
+                  f"{args.log_level}, medians shown. "
                   f"Command: `.venv/bin/python benchmarks/load.py {' '.join(sys.argv[1:])}`.\n")
             run_wrk(service_base, max(args.connections), 2)  # warm-up
             run_wrk(baseline_base, max(args.connections), 2)
@@ -173,7 +178,7 @@ def main() -> None:
             stop(baseline)
             procs.remove(baseline)
             if args.instances == 2:
-                second, second_base = start_service(redis.url, Path(tmp), args.workers, args.threads)
+                second, second_base = start_service(redis.url, Path(tmp), args.workers, args.threads, args.log_level)
                 procs.append(second)
                 one, two = [], []
                 connections = max(args.connections)
