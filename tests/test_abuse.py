@@ -212,27 +212,38 @@ def nothing_recorded_for(redis_client, email: str) -> bool:
     return not any(redis_client.exists(key) for key in (keys.rate("email", email), keys.flood("email", email)))
 
 
+def stored_comments(redis_client) -> int:
+    return sum(redis_client.zcard(keys.by_status(status)) for status in ("pending", "approved", "rejected"))
+
+
+# The limits are off in the tests' defaults: here they are on, so that a refused submission could count in them.
+LIMITS = {"rate_limit_email": (100, 60), "rate_limit_ip": (100, 60), "flood_seconds": 15}
+
+
 @pytest.mark.parametrize("how", ["revoked", "replaced"])
-def test_a_known_site_key_revoked_or_replaced_is_refused_at_once_with_nothing_recorded(client, redis_client, how):
+def test_a_known_site_key_revoked_or_replaced_is_refused_at_once_with_nothing_recorded(make_client, redis_client, how):
+    client = make_client(**LIMITS)
     for i in range(2):  # verified, then known to this process
-        assert post(client, f"{HAM_FR} {i}", email=f"s{i}@exemple.sn", ip="196.1.1.1").status_code == 201
-    stored = redis_client.zcard(keys.by_status("approved")) + redis_client.zcard(keys.by_status("pending"))
+        assert post(client, f"{HAM_FR} {i}", email=f"s{i}@exemple.sn", ip=f"196.1.1.{i + 1}").status_code == 201
+    assert not nothing_recorded_for(redis_client, "s1@exemple.sn") and stored_comments(redis_client) == 2
     if how == "revoked":
         tokens.revoke(redis_client, "journal")
     else:
         tokens.create(redis_client, "journal", "site", replace=True)
     refused = post(client, "Un tout autre texte sur la saison des pluies et les récoltes.", email="late@exemple.sn",
-                   ip="196.1.1.2")
+                   ip="196.1.1.9")
     assert refused.status_code == 401 and refused.content_type == "application/problem+json"
     assert refused.get_json()["detail"] == "The token is not valid or has been revoked."
     assert nothing_recorded_for(redis_client, "late@exemple.sn")
-    assert redis_client.zcard(keys.by_status("approved")) + redis_client.zcard(keys.by_status("pending")) == stored
+    assert stored_comments(redis_client) == 2
     # Forgotten by the process: the next request with it is refused before its body is even read.
     assert client.post("/v1/comments", json={"text": ""}, headers=SITE_HEADERS).status_code == 401
 
 
-def test_a_known_site_keys_id_with_another_secret_is_refused(client, redis_client):
+def test_a_known_site_keys_id_with_another_secret_is_refused(make_client, redis_client):
+    client = make_client(**LIMITS)
     assert post(client, HAM_FR, email="s@exemple.sn", ip="196.1.1.1").status_code == 201
+    assert not nothing_recorded_for(redis_client, "s@exemple.sn")
     forged = {"Authorization": SITE_HEADERS["Authorization"][:-4] + "abcd"}
     refused = post(client, "Un autre texte sur les élections et le vote des jeunes.", email="f@exemple.sn",
                    headers=forged)
