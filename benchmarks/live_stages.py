@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -125,20 +124,23 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "stages").mkdir()
         redis = RedisServer(tmp / "redis", port=free_port(), unix_socket=tmp / "redis.sock").start()
+        running = []
         try:
             os.environ["BENCH_SITE_KEY"] = load.site_key(redis.url)
             service, base = start_service(redis.url, tmp, tmp / "stages")
-            bare, bare_base = load.start_baseline(Settings.from_env({}).workers, Settings.from_env({}).threads)
+            running.append(service)
+            defaults = Settings.from_env({})
+            bare, bare_base = load.start_baseline(defaults.workers, defaults.threads)
+            running.append(bare)
             load.run_wrk(base, args.connections, 3)  # warm-up: the caches fill, the first requests are skipped
             load.run_wrk(bare_base, args.connections, 3)
             service_result, service_cpu = measured_run(
                 base, {"workers": descendants(service.pid), "Redis": [redis.process.pid]}, args.connections, args.seconds)
             bare_result, bare_cpu = measured_run(bare_base, {"workers": descendants(bare.pid)}, args.connections,
                                                  args.seconds)
-            os.killpg(service.pid, signal.SIGTERM)
-            service.wait(30)
-            load.stop(bare)
         finally:
+            for proc in running:  # the workers write their timings as they exit
+                load.stop(proc)
             redis.stop()
         rows = [row for path in (tmp / "stages").glob("*.json") for row in json.loads(path.read_text())]
     print(f"## One submission inside a live worker\n\nCommand: `.venv/bin/python benchmarks/live_stages.py "
