@@ -19,32 +19,32 @@ import time
 
 from service.gunicorn_conf import child_exit, when_ready  # noqa: F401 - the service's hooks, unchanged
 
+# The stages that hold others.
+REQUEST, APP, SUBMIT, ADMIT = ("request", "the Flask app (WSGI call)", "submit: score, decide, admit, store",
+                               "admit and store")
 # (label, label of the stage it runs inside, module, attribute): the stages of POST /v1/comments, in order.
 STAGES = (
-    ("the Flask app (WSGI call)", "request", "service.api.bodylimit", "SizedBodies.__call__"),
-    ("Flask: before-request hooks", "the Flask app (WSGI call)", "flask.app", "Flask.preprocess_request"),
-    ("Flask: the view's answer made a response", "the Flask app (WSGI call)", "flask.app", "Flask.make_response"),
-    ("Flask: after-request hooks (log, metrics, headers)", "the Flask app (WSGI call)", "flask.app",
-     "Flask.process_response"),
-    ("Location header (url_for)", "the Flask app (WSGI call)", "service.api.comments", "url_for"),
-    ("site key (known to the worker: checked by the admission script)", "the Flask app (WSGI call)",
-     "service.api.comments", "optional_user_deferred"),
-    ("read the JSON body", "the Flask app (WSGI call)", "service.api.comments", "read_fields"),
-    ("validate the fields", "the Flask app (WSGI call)", "service.api.comments", "validate_submission"),
-    ("submit: score, decide, admit, store", "the Flask app (WSGI call)", "service.runtime", "Runtime.submit"),
-    ("normalise the text", "submit: score, decide, admit, store", "service.moderation.intake", "normalized_text"),
-    ("identify the language", "submit: score, decide, admit, store", "service.moderation.intake", "detect_language"),
-    ("score", "submit: score, decide, admit, store", "service.moderation.intake", "scored_verdict"),
-    ("explanation (top n-grams)", "submit: score, decide, admit, store", "service.moderation.scorer",
-     "Score.top_features"),
-    ("rules that need no Redis", "submit: score, decide, admit, store", "service.moderation.guard", "Guard.rules"),
-    ("decide, for each class of text", "submit: score, decide, admit, store", "service.moderation.intake",
-     "within_rules"),
-    ("admit and store", "submit: score, decide, admit, store", "service.moderation.guard", "Guard.admit"),
-    ("fingerprint (SimHash)", "admit and store", "service.storage.abuse", "simhash"),
-    ("bucket names", "admit and store", "service.storage.abuse", "bucket_keys"),
-    ("the record's payload", "admit and store", "service.storage.abuse", "comment_spec"),
-    ("admission script call (redis-py)", "admit and store", "redis.commands.core", "Script.__call__"),
+    (APP, REQUEST, "service.api.bodylimit", "SizedBodies.__call__"),
+    ("Flask: before-request hooks", APP, "flask.app", "Flask.preprocess_request"),
+    ("Flask: the view's answer made a response", APP, "flask.app", "Flask.make_response"),
+    ("Flask: after-request hooks (metrics, headers, request id)", APP, "flask.app", "Flask.process_response"),
+    ("Location header (url_for)", APP, "service.api.comments", "url_for"),
+    ("site key (known to the worker: checked by the admission script)", APP, "service.api.comments",
+     "optional_user_deferred"),
+    ("read the JSON body", APP, "service.api.comments", "read_fields"),
+    ("validate the fields", APP, "service.api.comments", "validate_submission"),
+    (SUBMIT, APP, "service.runtime", "Runtime.submit"),
+    ("normalise the text", SUBMIT, "service.moderation.intake", "normalized_text"),
+    ("identify the language", SUBMIT, "service.moderation.intake", "detect_language"),
+    ("score", SUBMIT, "service.moderation.intake", "scored_verdict"),
+    ("explanation (top n-grams)", SUBMIT, "service.moderation.scorer", "Score.top_features"),
+    ("rules that need no Redis", SUBMIT, "service.moderation.guard", "Guard.rules"),
+    ("decide, for each class of text", SUBMIT, "service.moderation.intake", "within_rules"),
+    (ADMIT, SUBMIT, "service.moderation.guard", "Guard.admit"),
+    ("fingerprint (SimHash)", ADMIT, "service.storage.abuse", "simhash"),
+    ("bucket names", ADMIT, "service.storage.abuse", "bucket_keys"),
+    ("the record's payload", ADMIT, "service.storage.abuse", "comment_spec"),
+    ("admission script call (redis-py)", ADMIT, "redis.commands.core", "Script.__call__"),
 )
 
 _local = threading.local()
@@ -86,7 +86,7 @@ def pre_request(worker, req):
 def post_request(worker, req, environ, resp):
     times, (cpu, wall) = _local.times, _local.started
     _local.times = None
-    times["request"] = (time.thread_time() - cpu, time.perf_counter() - wall)
+    times[REQUEST] = (time.thread_time() - cpu, time.perf_counter() - wall)
     _seen[0] += 1
     if _seen[0] > _skip and req.path == "/v1/comments" and resp.status_code == 201:
         _rows.append(times)

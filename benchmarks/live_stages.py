@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load  # noqa: E402
-from live_conf import STAGES  # noqa: E402
+from live_conf import REQUEST, STAGES  # noqa: E402
 
 from service.config import Settings  # noqa: E402
 from service.serve import gunicorn_command, metrics_environment  # noqa: E402
@@ -72,10 +72,9 @@ def measured_run(base: str, pids: dict[str, list[int]], connections: int, second
     return result, per_request
 
 
-def start_service(redis_url: str, data_dir: Path, out_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_service(redis_url: str, data_dir: Path, out_dir: Path) -> tuple[subprocess.Popen, str, Settings]:
     port = free_port()
-    env = {**os.environ, "MODERATION_REDIS_URL": redis_url, "PORT": str(port), "MODERATION_DATA_DIR": str(data_dir),
-           "MODERATION_LOG_LEVEL": "WARNING", "MODERATION_RATE_LIMIT_SITE": "off", "LIVE_STAGES_DIR": str(out_dir)}
+    env = {**load.service_env(redis_url, data_dir, port), "LIVE_STAGES_DIR": str(out_dir)}
     settings = Settings.from_env(env)
     command = gunicorn_command(settings)
     command[command.index("python:service.gunicorn_conf")] = "python:benchmarks.live_conf"
@@ -83,13 +82,13 @@ def start_service(redis_url: str, data_dir: Path, out_dir: Path) -> tuple[subpro
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     load.wait_ready(f"{base}/readyz")
-    return proc, base
+    return proc, base, settings
 
 
 def stage_table(rows: list[dict]) -> str:
     lines = ["| stage | CPU µs (median) | wall µs (median) | CPU µs (mean) | share of the request's CPU |",
              "|---|---|---|---|---|"]
-    request_cpu = statistics.fmean(row["request"][0] for row in rows)
+    request_cpu = statistics.fmean(row[REQUEST][0] for row in rows)
     children: dict[str, list[str]] = {}
     for label, parent, *_ in STAGES:
         children.setdefault(parent, []).append(label)
@@ -110,7 +109,7 @@ def stage_table(rows: list[dict]) -> str:
             lines.append(f"| {'&nbsp;&nbsp;' * (depth + 1)}*the rest of {label if depth else 'the request'}* | | | "
                          f"{rest:,.0f} | {rest / (request_cpu * 1e6):.0%} |")
 
-    emit("request", 0)
+    emit(REQUEST, 0)
     return "\n".join(lines)
 
 
@@ -127,10 +126,9 @@ def main() -> None:
         running = []
         try:
             os.environ["BENCH_SITE_KEY"] = load.site_key(redis.url)
-            service, base = start_service(redis.url, tmp, tmp / "stages")
+            service, base, settings = start_service(redis.url, tmp, tmp / "stages")
             running.append(service)
-            defaults = Settings.from_env({})
-            bare, bare_base = load.start_baseline(defaults.workers, defaults.threads)
+            bare, bare_base = load.start_baseline(settings.workers, settings.threads)  # the same gunicorn settings
             running.append(bare)
             load.run_wrk(base, args.connections, 3)  # warm-up: the caches fill, the first requests are skipped
             load.run_wrk(bare_base, args.connections, 3)
@@ -148,7 +146,7 @@ def main() -> None:
           f"{len(rows):,} timed requests.\n")
     print(stage_table(rows))
     for clock, name in ((0, "CPU"), (1, "wall")):
-        spread = statistics.quantiles([row["request"][clock] * 1e6 for row in rows], n=100)
+        spread = statistics.quantiles([row[REQUEST][clock] * 1e6 for row in rows], n=100)
         print(f"\nThe request's {name} time: p50 {spread[49]:,.0f} µs, p90 {spread[89]:,.0f} µs, "
               f"p99 {spread[98]:,.0f} µs.", end="")
     print()

@@ -49,13 +49,21 @@ def wait_ready(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
+def service_env(redis_url: str, data_dir: Path, port: int, workers: int | None = None, threads: int | None = None,
+                log_level: str = "WARNING") -> dict[str, str]:
+    """The environment the benchmarks run the service with (workers and threads: the service's defaults if None)."""
+    sizes = {name: str(value) for name, value in (("MODERATION_WORKERS", workers), ("MODERATION_THREADS", threads))
+             if value is not None}
+    return {**os.environ, **sizes, "MODERATION_REDIS_URL": redis_url, "PORT": str(port),
+            "MODERATION_DATA_DIR": str(data_dir), "MODERATION_LOG_LEVEL": log_level,
+            # One site key sends everything: its own limit (100 comments/s by default) is a site's, not the capacity.
+            "MODERATION_RATE_LIMIT_SITE": "off"}
+
+
 def start_service(redis_url: str, data_dir: Path, workers: int, threads: int,
                   log_level: str = "WARNING") -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "MODERATION_REDIS_URL": redis_url, "PORT": str(port), "MODERATION_WORKERS": str(workers),
-           "MODERATION_THREADS": str(threads), "MODERATION_DATA_DIR": str(data_dir), "MODERATION_LOG_LEVEL": log_level,
-           # One site key sends everything: its own limit (100 comments/s by default) is a site's, not the capacity.
-           "MODERATION_RATE_LIMIT_SITE": "off"}
+    env = service_env(redis_url, data_dir, port, workers, threads, log_level)
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
-from .features import clean_markup
+from .features import _DIGIT_RE, clean_markup
 
 UNDETERMINED = "und"
 # A language counts as known to a model once it has seen this many training texts in it: it gets thresholds of
@@ -31,7 +31,6 @@ MIN_LANGUAGE_EXAMPLES = 50
 MIN_LANGUAGE_CONFIDENCE = 0.2
 # What says nothing of a text's language: links, e-mail addresses, words with a digit, runs of symbols.
 _NOT_LANGUAGE = (r"(?:https?://|www\.)\S+", r"\S+@\S+", r"\S*\d\S*", r"[^\w\s']+")
-_DIGIT_RE = re.compile(r"\d")
 # The longest texts of a batch are walked one by one: the lockstep walk costs one numpy step per byte of the
 # longest text it holds, which only pays while many texts are still being walked.
 _WALKED_ALONE = 16

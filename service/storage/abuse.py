@@ -181,7 +181,7 @@ class Admitter:
             return Admission(None)
         position, wait_ms, text_class, stored = self._admit(
             keys=script_keys.keys, args=[orjson.dumps(payload), " ".join(neighbours)])
-        if position == -1:
+        if position == scripts.TOKEN_REFUSED:
             return Admission(None, token_refused=True)
         if position:
             rule, kind = labels[position - 1]

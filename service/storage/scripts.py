@@ -10,6 +10,8 @@ needs no clean-up job: claim and decide treat it as absent.
 # seen before, or seen `repeated_from` times before. The names are the codes of the reasons they add.
 NEW_TEXT = "new_text"
 TEXT_CLASSES = (NEW_TEXT, "near_duplicate_text", "duplicate_text", "repeated_text")
+# What ADMIT returns first when the caller's site key no longer holds the digest it was verified with.
+TOKEN_REFUSED = -1
 
 
 class ScriptKeys:

@@ -50,12 +50,22 @@ def create(client, name: str, role: str, *, replace: bool = False) -> str:
 
 def verify(client, token: str) -> dict | None:
     """Return {name, role, token_id} for a valid token, None otherwise."""
+    parsed = _parse(token)
+    return _lookup(client, *parsed) if parsed else None
+
+
+def _parse(token: str) -> tuple[str, str] | None:
+    """A well-formed token's id and the digest of its secret."""
     match = TOKEN_RE.match(token or "")
     if not match:
         return None
     token_id, secret = match.groups()
+    return token_id, _digest(secret)
+
+
+def _lookup(client, token_id: str, digest: str) -> dict | None:
     record = client.hgetall(keys.token(token_id))
-    if not record or not hmac.compare_digest(record["sha256"], _digest(secret)):
+    if not record or not hmac.compare_digest(record["sha256"], digest):
         return None
     return {"name": record["name"], "role": record["role"], "token_id": token_id}
 
@@ -96,15 +106,14 @@ class VerifiedTokens:
 
         None for a token that is malformed, unknown or revoked.
         """
-        match = TOKEN_RE.match(token or "")
-        if not match:
+        parsed = _parse(token)
+        if not parsed:
             return None
-        token_id, secret = match.groups()
-        digest = _digest(secret)
+        token_id, digest = parsed
         known = self._known.get(token_id)
         if known and hmac.compare_digest(known[0], digest):
             return known[1], StillValid(token_id, digest)
-        user = verify(self.client, token)
+        user = _lookup(self.client, token_id, digest)
         if user is None:
             return None
         if len(self._known) >= self.size:
