@@ -241,9 +241,12 @@ def fold_accents(text: str) -> str:
 def clean_markup(text: str) -> str:
     """Unescape and strip HTML (keeping link targets), NFKC-normalise, drop invisible characters, unify apostrophes."""
     text = html.unescape(text)
-    text = _HREF_RE.sub(r" \1 ", text)
-    text = _TAG_RE.sub(" ", text)
+    if "<" in text:  # what every tag holds
+        text = _HREF_RE.sub(r" \1 ", text)
+        text = _TAG_RE.sub(" ", text)
     text = html.unescape(text)  # double-escaped entities such as "&amp;#39;"
+    if text.isascii():  # NFKC leaves ASCII as it is; the invisible characters and curly apostrophes are not ASCII
+        return text.replace("`", "'")
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE_RE.sub("", text)
     return _APOSTROPHES_RE.sub("'", text)
