@@ -68,7 +68,10 @@ class _Block:
 
     def tfidf(self, grams: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """The TF-IDF values (before normalisation) of n-grams counted `counts` times."""
-        tf = np.where(counts > 1, 1.0 + np.log(counts), counts) if self.sublinear_tf else counts.astype(float)
+        tf = counts.astype(float)
+        if self.sublinear_tf:
+            repeated = counts > 1  # most n-grams occur once, and their logarithm is not needed
+            tf[repeated] = 1.0 + np.log(counts[repeated])
         return tf * self.idf[grams]
 
     def _known(self, grams: list) -> np.ndarray:
@@ -259,21 +262,21 @@ class LinearScorer:
         if explain == 0 or not cells:
             return [[] for _ in range(n)]
         numbers, rows, grams, weighted = map(np.concatenate, zip(*cells, strict=True))
-
-        def keep(selected):
-            return numbers[selected], rows[selected], grams[selected], weighted[selected]
-
-        # By row, each row's cells still in block, then n-gram order; then only the cells that can make their
-        # row's top `explain` are sorted by magnitude, and the first `explain` of each row kept.
-        numbers, rows, grams, weighted = keep(np.argsort(rows, kind="stable"))
+        magnitude = np.abs(weighted)
+        # Which cells, in which order: by row, each row's cells still in block, then n-gram order; then only the
+        # cells that can make their row's top `explain` are sorted by magnitude, and the first `explain` of each
+        # row kept. The arrays are gathered once, at the end.
+        order = np.argsort(rows, kind="stable")
         if explain is not None:
-            numbers, rows, grams, weighted = keep(_candidates(rows, np.abs(weighted), explain))
-        numbers, rows, grams, weighted = keep(np.lexsort((-np.abs(weighted), rows)))
-        bounds = np.searchsorted(rows, np.arange(n + 1))
+            order = order[_candidates(rows[order], magnitude[order], explain)]
+        order = order[np.lexsort((-magnitude[order], rows[order]))]
+        order_rows = rows[order]
+        bounds = np.searchsorted(order_rows, np.arange(n + 1))
         if explain is not None:
-            numbers, rows, grams, weighted = keep(np.arange(len(rows)) - bounds[rows] < explain)
-            bounds = np.searchsorted(rows, np.arange(n + 1))
-        entries = self._entries(numbers, grams, weighted)
+            first = np.arange(len(order)) - bounds[order_rows] < explain
+            order, order_rows = order[first], order_rows[first]
+            bounds = np.searchsorted(order_rows, np.arange(n + 1))
+        entries = self._entries(numbers[order], grams[order], weighted[order])
         bounds = bounds.tolist()
         return [entries[bounds[row]:bounds[row + 1]] for row in range(n)]
 
