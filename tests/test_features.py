@@ -57,6 +57,7 @@ from .conftest import FRENCH_CORPUS
         ("l'article d'hier qu'il a lu jusqu'à l’aube", "article hier il a lu a aube"),
         ("freeeeeee!!!!!!!", "freee!!!!!!!"),  # letters only: squashing punctuation measured worse
         ("  many   spaces\n\tand lines ", "many spaces and lines"),
+        ("a\x1cb\u2028c\u3000d\u0085e", "a b c d e"),  # every character Unicode calls a space
         ("", ""),
     ],
 )
