@@ -95,8 +95,13 @@ class _BatchIdentifier:
 
     def _decide(self, counts: sp.csr_matrix, lengths: np.ndarray) -> list[tuple[str, float]]:
         """Each row's language and probability from its n-gram counts, with py3langid's arithmetic."""
-        used, columns = np.unique(counts.indices, return_inverse=True)
-        weights = sp.csr_matrix((np.log1p(counts.data), columns.reshape(-1), counts.indptr),
+        # The n-grams the batch holds, in order, and each occurrence's rank among them (np.unique's answer,
+        # from a mask over every n-gram the model knows rather than a sort of the occurrences).
+        present = np.zeros(counts.shape[1], dtype=bool)
+        present[counts.indices] = True
+        used = np.flatnonzero(present)
+        columns = (np.cumsum(present) - 1)[counts.indices]
+        weights = sp.csr_matrix((np.log1p(counts.data), columns, counts.indptr),
                                 shape=(counts.shape[0], len(used)))
         scores = np.asarray(weights @ np.asarray(self.model.nb_ptc[used], dtype=np.float32)) + self.prior
         scores[np.diff(counts.indptr) == 0] = 0.0  # no known n-gram: every language equally likely
