@@ -12,6 +12,7 @@ same answers as `classify` on every text of the corpora, tested).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -147,7 +148,7 @@ def _language_words(text: str) -> str | None:
     text = clean_markup(text)
     words = _not_language_re("://" in text or "www." in text, "@" in text, _DIGIT_RE.search(text) is not None).sub(
         " ", text)
-    return words if sum(map(str.isalpha, words)) >= 3 else None
+    return words if len(list(itertools.islice(filter(str.isalpha, words), 3))) == 3 else None  # stops at the third
 
 
 @functools.cache
