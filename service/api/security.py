@@ -19,11 +19,18 @@ HEADERS = {
 }
 
 
+_BY_LOWER_NAME = {name.lower(): (name, value) for name, value in HEADERS.items()}
+
+
 def _add_headers(response):
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    """Add each header the response does not already have (a view's own value is kept): one pass over its
+    headers, where a `setdefault` per header would scan them every time."""
+    present = {name.lower() for name in response.headers.keys()}
+    for lower, (name, value) in _BY_LOWER_NAME.items():
+        if lower not in present:
+            response.headers.add(name, value)
+    if "cache-control" not in present and not request.path.startswith("/static/"):
+        response.headers.add("Cache-Control", "no-store")
     return response
 
 
