@@ -40,9 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import load  # noqa: E402
-from scoring import is_valid  # noqa: E402
+from scoring import distinct_items  # noqa: E402
 
-from model_training.data import load_corpora  # noqa: E402
 from service.storage.server import RedisServer, free_port  # noqa: E402
 
 BATCH = 1000
@@ -50,10 +49,7 @@ BATCH = 1000
 
 def batches(data: Path) -> list[bytes]:
     """The UCI corpora, shuffled, as request bodies of BATCH valid comments with distinct texts and addresses."""
-    corpus = load_corpora(sorted(p for p in data.iterdir() if p.is_file() and p.suffix != ".md"))
-    texts = [corpus.texts[i] for i in np.random.default_rng(0).permutation(len(corpus.texts))]
-    items = [{"name": f"Lecteur {i}", "email": f"lecteur{i}@exemple.sn", "text": t} for i, t in enumerate(texts)]
-    items = [item for item in items if is_valid(item)]  # a few SMS texts carry control characters: 422
+    items = distinct_items(data)
     return [orjson.dumps({"comments": items[k:k + BATCH]}) for k in range(0, len(items) - BATCH + 1, BATCH)]
 
 

@@ -63,6 +63,14 @@ def is_valid(item: dict) -> bool:
     return True
 
 
+def distinct_items(data: Path) -> list[dict]:
+    """The UCI corpora in `data`, shuffled (seed 0), as valid comments, no text or address twice."""
+    corpus = load_corpora(sorted(p for p in data.iterdir() if p.is_file() and p.suffix != ".md"))
+    texts = [corpus.texts[i] for i in np.random.default_rng(0).permutation(len(corpus.texts))]
+    items = [{"name": f"Lecteur {i}", "email": f"lecteur{i}@exemple.sn", "text": t} for i, t in enumerate(texts)]
+    return [item for item in items if is_valid(item)]  # a few SMS texts carry control characters: 422
+
+
 def score_endpoint(batches: list[list[str]], query: str = "") -> float:
     """Comments per second through `POST /v1/score{query}` (Flask test client, so no HTTP server), median of the
     batches (each sent once, after a warm-up call)."""
