@@ -60,8 +60,9 @@ def service_env(redis_url: str, data_dir: Path, port: int, workers: int | None =
             "MODERATION_RATE_LIMIT_SITE": "off"}
 
 
-def start_service(redis_url: str, data_dir: Path, workers: int, threads: int,
+def start_service(redis_url: str, data_dir: Path, workers: int | None = None, threads: int | None = None,
                   log_level: str = "WARNING") -> tuple[subprocess.Popen, str]:
+    """`python -m service serve` on a free port, ready (workers and threads: the service's defaults if None)."""
     port = free_port()
     env = service_env(redis_url, data_dir, port, workers, threads, log_level)
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,

@@ -25,7 +25,6 @@ import argparse
 import http.client
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -111,12 +110,7 @@ def main() -> None:
         redis = RedisServer(Path(tmp) / "redis", port=free_port(), unix_socket=Path(tmp) / "redis.sock").start()
         service = None  # started inside the try, so that Redis stops whatever happens
         try:
-            port = free_port()
-            service = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT,
-                                       env=load.service_env(redis.url, Path(tmp), port),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            base = f"http://127.0.0.1:{port}"
-            load.wait_ready(f"{base}/readyz")
+            service, base = load.start_service(redis.url, Path(tmp))
             key = load.site_key(redis.url)
             same, distinct = distinct[0], distinct[1:]
             measure(base, key, lambda: same, 2, 3)  # warm-up: both workers have answered the same batch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from model_training.data import load_corpora
 from service import create_app
 from service.config import DEFAULT_MODELS_DIR
 from service.storage.server import RedisServer, free_port  # noqa: F401 - tests import it from here
@@ -110,6 +112,14 @@ def uci_data() -> Path:
     """The UCI corpora in the data home's uci/ (../shared/data/uci on every development and CI machine)."""
     assert (DATA_DIR / "SMSSpamCollection").is_file(), f"corpora not found in {DATA_DIR}"
     return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(uci_data) -> list[str]:
+    """Every text of the UCI corpora, then every text of the French corpus: what equivalence tests run on."""
+    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
+    with FRENCH_CORPUS.open(encoding="utf-8") as f:
+        return texts + [row["text"] for row in csv.DictReader(f)]
 
 
 def bearer(token: str) -> dict:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import unicodedata
 
 import pytest
 
 from model_training import features
-from model_training.data import load_corpora
 from model_training.features import (
     TRUSTED_DOMAINS,
     clean_markup,
@@ -18,8 +16,6 @@ from model_training.features import (
     normalize_text,
     registrable_domain,
 )
-
-from .conftest import FRENCH_CORPUS
 
 
 @pytest.mark.parametrize(
@@ -65,7 +61,7 @@ def test_normalize_text(raw, expected):
     assert normalize_text(raw) == expected
 
 
-def test_clean_markup_skips_only_steps_that_cannot_change_the_text(uci_data):
+def test_clean_markup_skips_only_steps_that_cannot_change_the_text(corpus_texts):
     """Tags are looked for only in texts with a "<", and ASCII texts skip NFKC and the non-ASCII characters'
     removal: the same result as every step run on every text, on the corpora and on texts made to need them."""
 
@@ -78,9 +74,7 @@ def test_clean_markup_skips_only_steps_that_cannot_change_the_text(uci_data):
         text = features._INVISIBLE_RE.sub("", text)
         return features._APOSTROPHES_RE.sub("'", text)
 
-    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
-    with FRENCH_CORPUS.open(encoding="utf-8") as f:
-        texts += [row["text"] for row in csv.DictReader(f)]
+    texts = list(corpus_texts)
     texts += ["it`s &lt;b&gt;bold&lt;/b&gt;", '&lt;a href="http://x.sn"&gt;lien&lt;/a&gt;', "a < b > c", "ﬁn ＦＲＥＥ",
               "fr\u200bee l\u2019aube", "&amp;#96;quoted&amp;#96;", "&#8203;caché", "plain ascii text", ""]
     assert [clean_markup(text) for text in texts] == [every_step(text) for text in texts]

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pytest
 
 from model_training import language
-from model_training.data import load_corpora
 from model_training.features import clean_markup
 from model_training.language import _WALKED_ALONE, UNDETERMINED, detect_language, detect_languages
-
-from .conftest import FRENCH_CORPUS
 
 
 @pytest.mark.parametrize(
@@ -35,23 +31,19 @@ def test_detect_language(text, language):
     assert detect_language(text) == language
 
 
-def test_a_batch_gets_the_languages_its_comments_get_one_by_one(uci_data):
+def test_a_batch_gets_the_languages_its_comments_get_one_by_one(corpus_texts):
     """The lockstep walk and sparse scoring answer what py3langid's classify answers, on every corpus text."""
-    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
-    with FRENCH_CORPUS.open(encoding="utf-8") as f:
-        texts += [row["text"] for row in csv.DictReader(f)]
+    texts = list(corpus_texts)
     texts += ["", "lol", "TOUT EN CAPITALES, C'EST UN CRI", "x" * 5000, "Merci " * 800]
     languages = detect_languages(texts)
     assert languages == [detect_language(text) for text in texts]
     assert {"en", "fr", UNDETERMINED} <= set(languages)
 
 
-def test_the_clean_up_leaves_out_only_alternatives_a_text_cannot_match(uci_data):
+def test_the_clean_up_leaves_out_only_alternatives_a_text_cannot_match(corpus_texts):
     """Each text is cleaned as the whole pattern cleans it: the same words on every corpus text and odd ones."""
     whole = re.compile("|".join(language._NOT_LANGUAGE))
-    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
-    with FRENCH_CORPUS.open(encoding="utf-8") as f:
-        texts += [row["text"] for row in csv.DictReader(f)]
+    texts = list(corpus_texts)
     texts += ["écrivez à moi@exemple.sn ou www.exemple.sn", "prix: ٣٠٠٠ francs (chiffres arabes)", "a@b@c 12@34",
               "https://x.sn/é?a=1 http:/pas-un-lien", "rien que des mots, sans rien d'autre !!!", "", "@@@ ://"]
     for text in texts:
