@@ -2,11 +2,13 @@
 
 py3langid walks a text's UTF-8 bytes through a finite automaton whose states
 name the byte n-grams seen so far, then scores the n-gram counts with naive
-Bayes. That walk is a Python loop over every byte: one comment takes
-py3langid's `classify`; a batch (`POST /v1/score`, training, `simulate`) walks
-its texts in lockstep, one numpy step per byte position for all of them, and
-scores their counts with one sparse product, with py3langid's arithmetic (the
-same answers as `classify` on every text of the corpora, tested).
+Bayes. Its walk is a Python loop over every byte, which one comment takes
+(py3langid's `classify`). For a batch (`POST /v1/score`, training,
+`simulate`) the same automaton and weights are held as numpy arrays: the
+state after every byte of every text is found in six numpy steps, and the
+counts are scored with one sparse product with py3langid's arithmetic (the
+same answers as `classify` on every text of the corpora and on random text,
+tested).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from .features import _DIGIT_RE, clean_markup
 
@@ -32,24 +34,49 @@ MIN_LANGUAGE_EXAMPLES = 50
 MIN_LANGUAGE_CONFIDENCE = 0.2
 # What says nothing of a text's language: links, e-mail addresses, words with a digit, runs of symbols.
 _NOT_LANGUAGE = (r"(?:https?://|www\.)\S+", r"\S+@\S+", r"\S*\d\S*", r"[^\w\s']+")
-# The longest texts of a batch are walked one by one: the lockstep walk costs one numpy step per byte of the
-# longest text it holds, which only pays while many texts are still being walked.
-_WALKED_ALONE = 16
-# A batch is walked in chunks of at most this many characters, which bounds the walk's memory (it holds two
-# 8-byte integers per n-gram occurrence, about one per byte).
+# A batch is walked in chunks of at most this many characters, which bounds the walk's memory (a few 8-byte
+# integers per byte).
 _CHUNK_CHARACTERS = 1 << 20
 
 
-class _BatchIdentifier:
-    """py3langid's model held as numpy arrays, to walk and score many texts at once."""
+def automaton_depth(next_move: np.ndarray, row_base: np.ndarray) -> int:
+    """The length of the longest byte string that names a state: how far back the automaton's state can depend.
+
+    py3langid's automaton is an Aho-Corasick automaton over its byte
+    n-grams: a state stands for the longest end of the text read so far that
+    begins one of them. The shortest string leading to a state from the start
+    is that name, so a breadth-first walk from the start gives every
+    state's name length.
+    """
+    depth = np.full(len(row_base), -1, dtype=np.int64)
+    depth[0], frontier, level = 0, np.zeros(1, dtype=np.int64), 0
+    every_byte = np.arange(256, dtype=np.int64)
+    while len(frontier):
+        level += 1
+        reached = np.zeros(len(row_base), dtype=bool)
+        for block in range(0, len(frontier), 4096):  # a few MB at a time
+            reached[next_move[(row_base[frontier[block:block + 4096]][:, None] + every_byte).ravel()]] = True
+        frontier = np.flatnonzero(reached & (depth < 0))
+        depth[frontier] = level
+    return int(depth.max())
+
+
+class _Identifier:
+    """py3langid's model held as numpy arrays, to walk and score many texts at once.
+
+    py3langid walks a text one byte at a time in a Python loop. Since a
+    state depends only on the last `depth` bytes read (see automaton_depth),
+    the state after every byte of every text is found instead in `depth`
+    numpy steps over all the bytes at once: step k moves every position on
+    by the byte k places before it, starting from `depth` places back.
+    """
 
     def __init__(self, model: LanguageIdentifier):
         self.model = model
-        self.next_move = np.frombuffer(model.tk_nextmove, dtype=np.uint32)
-        self.row_base = [row << 8 for row in model.tk_row]
-        self.row_base_array = np.asarray(self.row_base, dtype=np.int64)
-        self.output = model.tk_output
-        self.output_array = np.asarray(self.output, dtype=np.int64)
+        self.next_move = np.frombuffer(model.tk_nextmove, dtype=np.uint32)  # a view: py3langid's 39 MB, not a copy
+        self.row_base = np.asarray(model.tk_row, dtype=np.int64) << 8
+        self.depth = automaton_depth(self.next_move, self.row_base)
+        self.output = np.asarray(model.tk_output, dtype=np.int64)
         self.classes = list(model.nb_classes)
         self.prior = np.asarray(model.nb_pc, dtype=np.float32)
         # A language listed twice (one column per script) adds its second column to its first, as py3langid does.
@@ -64,38 +91,10 @@ class _BatchIdentifier:
         """The most likely language of each text and its probability, as py3langid's `classify` answers."""
         encoded = [_encode(text) for text in texts]
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        order = np.argsort(-lengths, kind="stable").tolist()
-        rows, grams = self._walk_together(encoded, order[_WALKED_ALONE:])
-        for i in order[:_WALKED_ALONE]:
-            found = visit_counts(self.model.tk_nextmove, self.row_base, self.output, encoded[i]) or {}
-            rows.append(np.full(sum(found.values()), i, dtype=np.int64))
-            grams.append(np.repeat(np.fromiter(found, dtype=np.int64), list(found.values())))
-        counts = sp.csr_matrix((np.ones(sum(map(len, rows)), dtype=np.float32),
-                                (np.concatenate(rows), np.concatenate(grams))), shape=(len(texts), len(self.output)))
+        grams, rows = self._walk(b"".join(encoded), lengths)
+        counts = sp.csr_matrix((np.ones(len(grams), dtype=np.float32), (rows, grams)),
+                               shape=(len(texts), len(self.output)))
         counts.sum_duplicates()
-        return self._decide(counts, lengths)
-
-    def _walk_together(self, encoded: list[bytes], order: list[int]) -> tuple[list, list]:
-        """The text and n-gram of every n-gram occurrence of encoded[i] for i in `order` (longest first)."""
-        lengths = np.fromiter((len(encoded[i]) for i in order), dtype=np.int64, count=len(order))
-        flat = np.frombuffer(b"".join(encoded[i] for i in order) + b"\0", dtype=np.uint8)
-        starts = np.cumsum(lengths) - lengths
-        texts = np.asarray(order, dtype=np.int64)
-        state = np.zeros(len(order), dtype=np.int64)
-        rows, grams = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-        active = len(order)
-        for position in range(int(lengths[0]) if active else 0):
-            while lengths[active - 1] <= position:
-                active -= 1
-            state[:active] = self.next_move[self.row_base_array[state[:active]] + flat[starts[:active] + position]]
-            found = self.output_array[state[:active]]
-            hit = np.flatnonzero(found >= 0)
-            rows.append(texts[hit])
-            grams.append(found[hit])
-        return rows, grams
-
-    def _decide(self, counts: sp.csr_matrix, lengths: np.ndarray) -> list[tuple[str, float]]:
-        """Each row's language and probability from its n-gram counts, with py3langid's arithmetic."""
         # The n-grams the batch holds, in order, and each occurrence's rank among them (np.unique's answer,
         # from a mask over every n-gram the model knows rather than a sort of the occurrences).
         present = np.zeros(counts.shape[1], dtype=bool)
@@ -105,7 +104,27 @@ class _BatchIdentifier:
         weights = sp.csr_matrix((np.log1p(counts.data), columns, counts.indptr),
                                 shape=(counts.shape[0], len(used)))
         scores = np.asarray(weights @ np.asarray(self.model.nb_ptc[used], dtype=np.float32)) + self.prior
-        scores[np.diff(counts.indptr) == 0] = 0.0  # no known n-gram: every language equally likely
+        return self._decide(scores, lengths, np.diff(counts.indptr) > 0)
+
+    def _walk(self, joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The n-gram found at each byte of the joined texts where there is one, and the text it was found in."""
+        offset = self.depth - 1  # zeros in front, so that looking back never leaves the array
+        flat = np.frombuffer(bytes(offset) + joined, dtype=np.uint8).astype(np.int64)
+        # How far each byte is from the start of its text: a step that looks back further starts from nothing.
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        into_text = np.arange(len(joined), dtype=np.int64) - starts
+        state = np.zeros(len(joined), dtype=np.int64)
+        for back in range(offset, -1, -1):
+            state = self.next_move[self.row_base[state] + flat[offset - back:len(flat) - back]]
+            if back:
+                state[into_text < back] = 0
+        found = self.output[state]
+        hit = np.flatnonzero(found >= 0)
+        return found[hit], np.repeat(np.arange(len(lengths)), lengths)[hit]
+
+    def _decide(self, scores: np.ndarray, lengths: np.ndarray, any_gram: np.ndarray) -> list[tuple[str, float]]:
+        """Each row's language and probability from its naive Bayes scores, with py3langid's arithmetic."""
+        scores[~any_gram] = 0.0  # no known n-gram: every language equally likely
         scores *= (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)[:, None]
         np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
@@ -131,13 +150,13 @@ def _identifier() -> LanguageIdentifier:
 
 
 @functools.cache
-def _batch_identifier() -> _BatchIdentifier:
-    return _BatchIdentifier(_identifier())
+def _arrays() -> _Identifier:
+    return _Identifier(_identifier())
 
 
 def load_identifier() -> None:
-    """Load py3langid's model and the arrays batches are scored with now, not in the first request."""
-    _batch_identifier()
+    """Load py3langid's model and the arrays texts are scored with now, not in the first request."""
+    _arrays()
 
 
 def _language_words(text: str) -> str | None:
@@ -173,7 +192,7 @@ def _accepted(guess: tuple[str, float] | None) -> str:
 
 
 def detect_language(text: str) -> str:
-    """Identify the language of a raw comment with py3langid: an ISO 639-1 code, or "und" when unsure."""
+    """Identify the language of a raw comment with py3langid's model: an ISO 639-1 code, or "und" when unsure."""
     words = _language_words(text)
     return _accepted(None if words is None else _identifier().classify(words))
 
@@ -182,10 +201,7 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     """Identify the language of each raw comment of a batch, as `detect_language` does, but walking them together."""
     words = [_language_words(text) for text in texts]
     known = [w for w in words if w is not None]
-    if len(known) <= _WALKED_ALONE:  # too few for the batch's fixed cost
-        guesses = iter(map(_identifier().classify, known))
-    else:
-        guesses = (guess for chunk in _chunks(known) for guess in _batch_identifier().classify(chunk))
+    guesses = (guess for chunk in _chunks(known) for guess in _arrays().classify(chunk))
     return [_accepted(None if w is None else next(guesses)) for w in words]
 
 
