@@ -16,6 +16,7 @@ The bodies are encoded once, before the clock starts; the client only sends them
 connection is one batch's latency; two can keep both workers (and both cores) busy, but a keep-alive
 connection stays with the worker that accepted it, and both may land on the same one (the call's median then
 doubles), so with more than one connection the same batch is also sent on a new connection for each call.
+The same batch is also sent with `?explain=0`: results without their `features` (explanations on request).
 Prints Markdown: comments/s over the whole run, and the median and 90th percentile of a call.
 """
 
@@ -52,7 +53,7 @@ def batches(data: Path) -> list[bytes]:
     return [orjson.dumps({"comments": items[k:k + BATCH]}) for k in range(0, len(items) - BATCH + 1, BATCH)]
 
 
-def drive(base: str, key: str, next_body, until: float, calls: list[float], keep_alive: bool) -> None:
+def drive(base: str, key: str, next_body, until: float, calls: list[float], keep_alive: bool, path: str) -> None:
     """Post next_body() on one connection (or a new one for each call) until `until` or until it returns None."""
     url = urlsplit(base)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
@@ -61,7 +62,7 @@ def drive(base: str, key: str, next_body, until: float, calls: list[float], keep
         began = time.perf_counter()
         if not keep_alive:
             connection.close()  # the next request connects again, to whichever worker accepts first
-        connection.request("POST", "/v1/score", body=body, headers=headers)
+        connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read()
         if response.status != 200:
@@ -70,13 +71,14 @@ def drive(base: str, key: str, next_body, until: float, calls: list[float], keep
     connection.close()
 
 
-def measure(base: str, key: str, next_body, connections: int, seconds: float, keep_alive: bool = True) -> dict:
+def measure(base: str, key: str, next_body, connections: int, seconds: float, keep_alive: bool = True,
+            path: str = "/v1/score") -> dict:
     """comments/s with `connections` connections sending next_body() for `seconds` (or until it returns None),
     and the median and p90 of one call (ms)."""
     calls: list[float] = []
     until = time.monotonic() + seconds
     began = time.perf_counter()
-    threads = [threading.Thread(target=drive, args=(base, key, next_body, until, calls, keep_alive))
+    threads = [threading.Thread(target=drive, args=(base, key, next_body, until, calls, keep_alive, path))
                for _ in range(connections)]
     for thread in threads:
         thread.start()
@@ -126,6 +128,8 @@ def main() -> None:
 
             for connections in args.connections:
                 row("the same batch", connections, measure(base, key, lambda: same, connections, args.seconds))
+                row("the same batch, no explanations (`?explain=0`)", connections,
+                    measure(base, key, lambda: same, connections, args.seconds, path="/v1/score?explain=0"))
                 if connections > 1:  # keep-alive connections stay with the worker that accepted them, maybe the same
                     row("the same batch, a new connection a call", connections,
                         measure(base, key, lambda: same, connections, args.seconds, keep_alive=False))
