@@ -34,9 +34,9 @@ MIN_LANGUAGE_EXAMPLES = 50
 MIN_LANGUAGE_CONFIDENCE = 0.2
 # What says nothing of a text's language: links, e-mail addresses, words with a digit, runs of symbols.
 _NOT_LANGUAGE = (r"(?:https?://|www\.)\S+", r"\S+@\S+", r"\S*\d\S*", r"[^\w\s']+")
-# A batch is walked in chunks of at most this many characters, which bounds the walk's memory (a few 8-byte
-# integers per byte).
-_CHUNK_CHARACTERS = 1 << 20
+# A batch is walked in chunks of at most this many characters, which bounds the walk's memory: about 30 bytes
+# per byte of text (a few integers), up to 4 bytes per character, so some 30 MB at most.
+_CHUNK_CHARACTERS = 1 << 18
 
 
 def automaton_depth(next_move: np.ndarray, row_base: np.ndarray) -> int:
@@ -109,7 +109,7 @@ class _Identifier:
     def _walk(self, joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The n-gram found at each byte of the joined texts where there is one, and the text it was found in."""
         offset = self.depth - 1  # zeros in front, so that looking back never leaves the array
-        flat = np.frombuffer(bytes(offset) + joined, dtype=np.uint8).astype(np.int64)
+        flat = np.frombuffer(bytes(offset) + joined, dtype=np.uint8)
         # How far each byte is from the start of its text: a step that looks back further starts from nothing.
         starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
         into_text = np.arange(len(joined), dtype=np.int64) - starts
