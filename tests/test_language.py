@@ -114,7 +114,7 @@ def test_the_clean_up_leaves_out_only_alternatives_a_text_cannot_match(corpus_te
         assert language._language_words(text) == (expected if sum(map(str.isalpha, expected)) >= 3 else None), text
 
 
-@pytest.mark.parametrize("size", [0, 1, 2, 17, 48])
+@pytest.mark.parametrize("size", [0, 1, language._ONE_BY_ONE, language._ONE_BY_ONE + 1, 48])
 def test_batches_of_any_size_keep_their_order(size):
     texts = [("Merci pour cet article très clair sur la réforme." if i % 3 else "This is the best song I have ever heard")
              + " " * i for i in range(size)]
