@@ -70,7 +70,8 @@ def test_the_walk_finds_the_n_grams_py3langid_finds(corpus_texts):
 
 
 def test_one_comment_and_a_batch_get_what_py3langid_says(corpus_texts):
-    """The numpy walk and scoring answer what py3langid's classify answers: every corpus text, odd and random ones."""
+    """A batch (the numpy walk and scoring) answers what py3langid's classify answers, and so does one comment:
+    every corpus text, odd ones, other scripts and random ones."""
     texts = list(corpus_texts)
     texts += ["", "lol", "TOUT EN CAPITALES, C'EST UN CRI", "x" * 5000, "Merci " * 800, "é" * 3, "Ça va ?"]
     texts += OTHER_SCRIPTS + _random_texts(2000)
