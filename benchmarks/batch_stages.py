@@ -29,7 +29,7 @@ from throwaway import benchmark_app, throwaway_redis  # noqa: E402
 from model_training.language import detect_languages  # noqa: E402
 from service.api import schemas  # noqa: E402
 from service.api.bodies import parse_json  # noqa: E402
-from service.api.score import validate_batch  # noqa: E402
+from service.api.score import results_of, validate_batch  # noqa: E402
 from service.moderation import intake  # noqa: E402
 from service.storage import tokens  # noqa: E402
 
@@ -69,9 +69,7 @@ def main() -> None:
                   lambda n=normalized: state.active.scorer.score_many(n, explain=0))
             assessments = timed("the whole preview again (normalise, languages, score, link-free rescoring, decide)",
                                 lambda s=submissions, h=hits: intake.preview(state, s, h))
-            results = timed("build the results", lambda a=assessments: [
-                {"score": round(r.score.probability, 6), "decision": r.decision.status, "language": r.language,
-                 "reasons": r.decision.reasons, "features": r.score.top_features(8)} for r in a])
+            results = timed("build the results", lambda a=assessments: results_of(a, 8))
             timed("encode the answer", lambda r=results: orjson.dumps({"model_version": "v", "results": r}))
         client = app.test_client()
         headers = {"Authorization": f"Bearer {tokens.create(rt.redis, 'bench', 'site')}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from model_training.features import normalize_text
 from service.storage import tokens
 
 COMMENTS = [
@@ -32,6 +33,16 @@ def test_features_explain_the_score(client, moderator):
     assert result["features"][0]["weight"] > 0
     assert {"feature", "kind", "weight"} == set(result["features"][0])
     assert any(f["feature"] == "check out" for f in result["features"])
+
+
+def test_scores_and_weights_are_rounded_as_python_rounds_them(client, moderator):
+    """The batch's scores and weights, rounded all at once, are round(p, 6) and each score's top_features."""
+    state = client.application.extensions["moderation"].models.state
+    scores = state.active.scorer.score_many([normalize_text(c["text"], trusted=state.thresholds.trusted_domains)
+                                             for c in COMMENTS], explain=20)
+    results = score(client, moderator, "?explain=20")
+    assert [r["score"] for r in results] == [round(s.probability, 6) for s in scores]
+    assert repr([r["features"] for r in results]) == repr([s.top_features(20) for s in scores])
 
 
 def score(client, headers, query: str = "") -> list[dict]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 
 from model_training.data import load_corpora
 from service.config import DEFAULT_MODELS_DIR
 from service.moderation.model import load_model
-from service.moderation.scorer import WORD_CACHE_SIZE
+from service.moderation.scorer import WORD_CACHE_SIZE, features_of, rounded
 from tests.conftest import FRENCH_CORPUS
 
 
@@ -86,3 +87,26 @@ def test_the_word_cache_stays_bounded_and_changes_no_score():
     for i in range(WORD_CACHE_SIZE + 10):
         model.scorer.score(f"w{i}", explain=0)
     assert len(block.cache) <= WORD_CACHE_SIZE
+
+
+def test_rounding_many_floats_at_once_is_pythons_round():
+    """rounded() gives round(v, digits) for every value, near-halves and exact halves included, signs and all."""
+    rng = np.random.default_rng(5)
+    for digits in (4, 6):
+        halves = (rng.integers(-10**6, 10**6, 20_000) + 0.5) / 10.0 ** digits  # as near a half as floats get
+        near = np.concatenate([np.nextafter(halves, np.inf), np.nextafter(halves, -np.inf), halves])
+        exact = np.array([0.03125, -0.03125, 0.5, 2.5, 1e-4 / 2, 0.0, -0.0, 1e-300, -1e-300, 1e20, -7.0])
+        values = np.concatenate([rng.uniform(-5, 5, 100_000), rng.uniform(-1e-3, 1e-3, 20_000),
+                                 rng.uniform(0, 1, 20_000), near, exact, [np.nan, np.inf, -np.inf]])
+        expected = [round(float(v), digits) for v in values]
+        got = rounded(values, digits)
+        assert orjson.dumps(got, option=orjson.OPT_SERIALIZE_NUMPY) == orjson.dumps(expected)  # -0.0 too
+        assert [repr(v) for v in got] == [repr(v) for v in expected]
+
+
+def test_features_of_a_batch_are_each_scores_top_features(uci_data):
+    model = load_model(DEFAULT_MODELS_DIR)
+    texts = load_corpora(sorted(uci_data.glob("Youtube*")) + [FRENCH_CORPUS]).texts[::3]
+    scores = model.scorer.score_many(model.scorer.normalize(texts), explain=50)
+    for limit in (0, 1, 8, 50):
+        assert repr(features_of(scores, limit)) == repr([score.top_features(limit) for score in scores])

@@ -10,6 +10,7 @@ from flask import Blueprint, request
 
 from ..errors import ValidationError
 from ..moderation import intake
+from ..moderation.scorer import features_of, rounded
 from . import runtime
 from .auth import require
 from .bodies import read_json_object
@@ -51,11 +52,18 @@ def score_comments():
     submissions = validate_batch(read_json_object(), rt.submission_fields)
     state = rt.models.state
     assessments = intake.preview(state, submissions, [rt.guard.rules(s) for s in submissions], explain=explain)
-    results = [{
-        "score": round(result.score.probability, 6),
+    return {"model_version": state.active.version, "results": results_of(assessments, explain)}
+
+
+def results_of(assessments: list[intake.Assessment], explain: int) -> list[dict]:
+    """The answer's results: each assessment's rounded score, decision, language, reasons and `explain` n-grams
+    (the batch's weights and scores rounded at once, as Python's round rounds them)."""
+    scores = [result.score for result in assessments]
+    return [{
+        "score": probability,
         "decision": result.decision.status,
         "language": result.language,
         "reasons": result.decision.reasons,
-        "features": result.score.top_features(explain),
-    } for result in assessments]
-    return {"model_version": state.active.version, "results": results}
+        "features": features,
+    } for result, probability, features in zip(assessments, rounded([s.probability for s in scores], 6),
+                                               features_of(scores, explain), strict=True)]
