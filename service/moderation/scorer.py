@@ -14,6 +14,7 @@ comment; it sorts only the cells that can make their text's explanation.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -95,10 +96,8 @@ class Score:
 
     def top_features(self, limit: int = 8) -> list[dict]:
         """Return the n-grams that moved the score most, with their signed weights."""
-        return [
-            {"feature": gram, "kind": block, "weight": round(value, FEATURE_DIGITS)}
-            for block, gram, value in self.contributions[:limit]
-        ]
+        chosen = self.contributions[:limit]
+        return _features(chosen, [round(value, FEATURE_DIGITS) for _, _, value in chosen])
 
     def word_weights(self) -> dict[str, float]:
         """Each word of the normalised text with its share of the decision value (needs every contribution).
@@ -148,12 +147,20 @@ def rounded(values, digits: int) -> list[float]:
     return result
 
 
+def _features(contributions: list, weights: list[float]) -> list[dict]:
+    """An explanation as the API lists it: each contribution's n-gram and block, with its rounded weight."""
+    return [{"feature": gram, "kind": block, "weight": weight}
+            for (block, gram, _), weight in zip(contributions, weights, strict=True)]
+
+
 def features_of(scores: list[Score], limit: int) -> list[list[dict]]:
-    """Each score's top_features(limit), with the weights of the whole batch rounded at once."""
+    """Each score's top_features(limit), with the weights of the whole batch rounded at once (one comment's
+    few weights are quicker with Python's round, which top_features keeps)."""
     chosen = [score.contributions[:limit] for score in scores]
-    weights = iter(rounded([value for contributions in chosen for _, _, value in contributions], FEATURE_DIGITS))
-    return [[{"feature": gram, "kind": block, "weight": next(weights)} for block, gram, _ in contributions]
-            for contributions in chosen]
+    every = [contribution for contributions in chosen for contribution in contributions]
+    listed = _features(every, rounded([value for _, _, value in every], FEATURE_DIGITS))
+    bounds = [0, *itertools.accumulate(map(len, chosen))]
+    return [listed[start:end] for start, end in itertools.pairwise(bounds)]
 
 
 def _candidates(rows: np.ndarray, magnitude: np.ndarray, explain: int) -> np.ndarray:
