@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from throwaway import benchmark_app, throwaway_redis  # noqa: E402
 
 from model_training.artifact import resolve_model_dir  # noqa: E402
-from model_training.data import load_corpora  # noqa: E402
+from model_training.data import corpus_files, load_corpora  # noqa: E402
 from service.api.schemas import submission_fields, validate_submission  # noqa: E402
 from service.config import DEFAULT_MODELS_DIR  # noqa: E402
 from service.errors import ValidationError  # noqa: E402
@@ -65,7 +65,7 @@ def is_valid(item: dict) -> bool:
 
 def distinct_items(data: Path) -> list[dict]:
     """The UCI corpora in `data`, shuffled (seed 0), as valid comments, no text or address twice."""
-    corpus = load_corpora(sorted(p for p in data.iterdir() if p.is_file() and p.suffix != ".md"))
+    corpus = load_corpora(corpus_files(data))
     texts = [corpus.texts[i] for i in np.random.default_rng(0).permutation(len(corpus.texts))]
     items = [{"name": f"Lecteur {i}", "email": f"lecteur{i}@exemple.sn", "text": t} for i, t in enumerate(texts)]
     return [item for item in items if is_valid(item)]  # a few SMS texts carry control characters: 422
@@ -105,7 +105,7 @@ def main() -> None:
     load_seconds = time.perf_counter() - start
     rss_after = rss_mb()
 
-    corpus = load_corpora(sorted(p for p in args.data.iterdir() if p.is_file() and p.suffix != ".md"))
+    corpus = load_corpora(corpus_files(args.data))
     rng = np.random.default_rng(0)
     texts = [corpus.texts[i] for i in rng.choice(len(corpus.texts), 2000, replace=False)]
     pipeline = model.pipeline

@@ -195,6 +195,11 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
     return corpus
 
 
+def corpus_files(directory: Path) -> list[Path]:
+    """The labelled files of a directory such as the data home's `uci/`, sorted: every file but Markdown notes."""
+    return sorted(p for p in Path(directory).iterdir() if p.is_file() and p.suffix != ".md")
+
+
 def load_corpora(paths, *, weights: dict | None = None) -> Corpus:
     """Read and concatenate several corpus files."""
     corpus = Corpus()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from model_training.data import load_corpora
+from model_training.data import corpus_files, load_corpora
 from service import create_app
 from service.config import DEFAULT_MODELS_DIR
 from service.storage.server import RedisServer, free_port  # noqa: F401 - tests import it from here
@@ -117,7 +117,7 @@ def uci_data() -> Path:
 @pytest.fixture(scope="session")
 def corpus_texts(uci_data) -> list[str]:
     """Every text of the UCI corpora, then every text of the French corpus: what equivalence tests run on."""
-    texts = list(load_corpora(sorted(p for p in uci_data.iterdir() if p.is_file() and p.suffix != ".md")).texts)
+    texts = list(load_corpora(corpus_files(uci_data)).texts)
     with FRENCH_CORPUS.open(encoding="utf-8") as f:
         return texts + [row["text"] for row in csv.DictReader(f)]
 
