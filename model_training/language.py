@@ -98,6 +98,10 @@ class _Identifier:
         counts = sp.csr_matrix((np.ones(len(grams), dtype=np.float32), (rows, grams)),
                                shape=(len(texts), len(self.output)))
         counts.sum_duplicates()
+        return self._decide(counts, lengths)
+
+    def _decide(self, counts: sp.csr_matrix, lengths: np.ndarray) -> list[tuple[str, float]]:
+        """Each row's language and probability from its n-gram counts, with py3langid's arithmetic."""
         # The n-grams the batch holds, in order, and each occurrence's rank among them (np.unique's answer,
         # from a mask over every n-gram the model knows rather than a sort of the occurrences).
         present = np.zeros(counts.shape[1], dtype=bool)
@@ -107,7 +111,16 @@ class _Identifier:
         weights = sp.csr_matrix((np.log1p(counts.data), columns, counts.indptr),
                                 shape=(counts.shape[0], len(used)))
         scores = np.asarray(weights @ np.asarray(self.model.nb_ptc[used], dtype=np.float32)) + self.prior
-        return self._decide(scores, lengths, np.diff(counts.indptr) > 0)
+        scores[np.diff(counts.indptr) == 0] = 0.0  # no known n-gram: every language equally likely
+        scores *= (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)[:, None]
+        np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        for first, second in self.aliases:
+            scores[:, first] += scores[:, second]
+            scores[:, second] = 0.0
+        best = scores.argmax(axis=1)
+        confidence = scores[np.arange(len(best)), best].tolist()
+        return [(self.classes[b], c) for b, c in zip(best.tolist(), confidence, strict=True)]
 
     def _walk(self, joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The n-gram found at each byte of the joined texts where there is one, and the text it was found in."""
@@ -124,19 +137,6 @@ class _Identifier:
         found = self.output[state]
         hit = np.flatnonzero(found >= 0)
         return found[hit], np.repeat(np.arange(len(lengths)), lengths)[hit]
-
-    def _decide(self, scores: np.ndarray, lengths: np.ndarray, any_gram: np.ndarray) -> list[tuple[str, float]]:
-        """Each row's language and probability from its naive Bayes scores, with py3langid's arithmetic."""
-        scores[~any_gram] = 0.0  # no known n-gram: every language equally likely
-        scores *= (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)[:, None]
-        np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        for first, second in self.aliases:
-            scores[:, first] += scores[:, second]
-            scores[:, second] = 0.0
-        best = scores.argmax(axis=1)
-        confidence = scores[np.arange(len(best)), best].tolist()
-        return [(self.classes[b], c) for b, c in zip(best.tolist(), confidence, strict=True)]
 
 
 def _encode(text: str) -> bytes:
