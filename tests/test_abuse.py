@@ -523,3 +523,22 @@ def test_the_admission_script_searches_exactly_the_neighbouring_buckets_python_n
     redis_client.flushdb()
     redis_client.sadd(near[neighbour].replace("simhash16", "elsewhere"), member)
     assert admitter.admit(ip=None, email="a@exemple.sn", site=None, normalized=text).text_class == "new_text"
+
+
+@pytest.mark.parametrize("flipped", [
+    [], [63], [31], [0, 31, 32, 63, 5, 40, 20],  # up to 7 bits, the halves' top bits (negative in Lua's bit ops)
+    list(range(32, 39)), list(range(0, 7)), [1, 2, 3, 33, 34, 35, 36],
+    list(range(32, 40)), list(range(0, 8)), [0, 31, 32, 63, 5, 40, 20, 10], list(range(64)),  # 8 bits and more
+])
+def test_the_admission_script_counts_bits_up_to_the_near_distance_exactly(redis_client, flipped):
+    # An earlier text whose fingerprint differs in these bits, filed in a bucket the search reads: near
+    # when at most NEAR_DISTANCE bits differ, wherever they are; new from one bit more.
+    admitter = Admitter(redis_client, per_ip=None, per_email=None, per_site=None, flood_seconds=0,
+                        duplicate_window_days=1, duplicate_min_words=1)
+    text = normalize_text("les semis de mil ont commencé tôt cette année dans la région de kaolack")
+    other = simhash(text)
+    for bit in flipped:
+        other ^= 1 << bit
+    redis_client.sadd(bucket_keys(simhash(text))[0][0], f"{other >> 32}:{other & 0xFFFFFFFF}")
+    expected = "near_duplicate_text" if len(flipped) <= NEAR_DISTANCE else "new_text"
+    assert admitter.admit(ip=None, email="a@exemple.sn", site=None, normalized=text).text_class == expected

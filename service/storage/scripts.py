@@ -261,18 +261,26 @@ local t = p.text
 if t then
   local seen = redis.call('INCR', KEYS[t.count_key]) - 1
   redis.call('PEXPIRE', KEYS[t.count_key], t.window_ms)
-  local function popcount(x)
-    local c = 0
-    while x ~= 0 do x = bit.band(x, x - 1); c = c + 1 end
-    return c
+  -- Whether two halves differ in at most t.max_distance bits, counting them one at a time and stopping
+  -- as soon as there are more: most candidates differ in some 24 bits, and are ruled out after 8.
+  local function within(high, low)
+    local left, x = t.max_distance, bit.bxor(high, t.high)
+    while x ~= 0 do
+      if left == 0 then return false end
+      x = bit.band(x, x - 1); left = left - 1
+    end
+    x = bit.bxor(low, t.low)
+    while x ~= 0 do
+      if left == 0 then return false end
+      x = bit.band(x, x - 1); left = left - 1
+    end
+    return true  -- 0 bits too: another text with the very same fingerprint
   end
   local function near(names)
     for _, member in ipairs(redis.call('SUNION', unpack(names))) do
       local h, l = member:match('^(%d+):(%d+)$')
-      if h then  -- members in any other format (an older version's) are ignored, never an error
-        local d = popcount(bit.bxor(tonumber(h), t.high)) + popcount(bit.bxor(tonumber(l), t.low))
-        if d <= t.max_distance then return true end  -- 0 too: another text with the very same fingerprint
-      end
+      -- members in any other format (an older version's) are ignored, never an error
+      if h and within(tonumber(h), tonumber(l)) then return true end
     end
     return false
   end
