@@ -261,26 +261,24 @@ local t = p.text
 if t then
   local seen = redis.call('INCR', KEYS[t.count_key]) - 1
   redis.call('PEXPIRE', KEYS[t.count_key], t.window_ms)
-  -- Whether two halves differ in at most t.max_distance bits, counting them one at a time and stopping
-  -- as soon as there are more: most candidates differ in some 24 bits, and are ruled out after 8.
-  local function within(high, low)
-    local left, x = t.max_distance, bit.bxor(high, t.high)
+  -- What is left of a budget of differing bits once x's are spent, or -1 once it runs out: counting stops
+  -- there, as most candidates differ in some 24 bits.
+  local function spend(x, left)
     while x ~= 0 do
-      if left == 0 then return false end
+      if left == 0 then return -1 end
       x = bit.band(x, x - 1); left = left - 1
     end
-    x = bit.bxor(low, t.low)
-    while x ~= 0 do
-      if left == 0 then return false end
-      x = bit.band(x, x - 1); left = left - 1
-    end
-    return true  -- 0 bits too: another text with the very same fingerprint
+    return left
   end
   local function near(names)
     for _, member in ipairs(redis.call('SUNION', unpack(names))) do
       local h, l = member:match('^(%d+):(%d+)$')
-      -- members in any other format (an older version's) are ignored, never an error
-      if h and within(tonumber(h), tonumber(l)) then return true end
+      -- Members in any other format (an older version's) are ignored, never an error. Near includes 0 bits
+      -- apart: another text with the very same fingerprint.
+      if h then
+        local left = spend(bit.bxor(tonumber(h), t.high), t.max_distance)
+        if left >= 0 and spend(bit.bxor(tonumber(l), t.low), left) >= 0 then return true end
+      end
     end
     return false
   end
