@@ -126,9 +126,9 @@ class _Identifier:
         """The n-gram found at each byte of the joined texts where there is one, and the text it was found in."""
         offset = self.depth - 1  # zeros in front, so that looking back never leaves the array
         flat = np.frombuffer(bytes(offset) + joined, dtype=np.uint8)
+        text_of = np.repeat(np.arange(len(lengths)), lengths)  # the text each byte belongs to
         # How far each byte is from the start of its text: a step that looks back further starts from nothing.
-        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        into_text = np.arange(len(joined), dtype=np.int64) - starts
+        into_text = np.arange(len(joined), dtype=np.int64) - (np.cumsum(lengths) - lengths)[text_of]
         state = np.zeros(len(joined), dtype=np.int64)
         for back in range(offset, -1, -1):
             state = self.next_move[self.row_base[state] + flat[offset - back:len(flat) - back]]
@@ -136,7 +136,7 @@ class _Identifier:
                 state[into_text < back] = 0
         found = self.output[state]
         hit = np.flatnonzero(found >= 0)
-        return found[hit], np.repeat(np.arange(len(lengths)), lengths)[hit]
+        return found[hit], text_of[hit]
 
 
 def _encode(text: str) -> bytes:

@@ -6,7 +6,7 @@ import numpy as np
 import orjson
 import pytest
 
-from model_training.data import load_corpora
+from model_training.data import corpus_files, load_corpora
 from service.config import DEFAULT_MODELS_DIR
 from service.moderation.model import load_model
 from service.moderation.scorer import WORD_CACHE_SIZE, features_of, rounded
@@ -15,7 +15,7 @@ from tests.conftest import FRENCH_CORPUS
 
 def test_fast_scorer_matches_predict_proba_on_thousands_of_comments(uci_data):
     model = load_model(DEFAULT_MODELS_DIR)
-    corpus = load_corpora(sorted(uci_data.iterdir()) + [FRENCH_CORPUS])
+    corpus = load_corpora(corpus_files(uci_data) + [FRENCH_CORPUS])
     texts = corpus.texts + ["", "   ", "<b>&amp;</b>", "é" * 500, "l'été d'Aïssatou 📱 +221 77 123 45 67",
                             "w h a t s a p p m@rabout https://www.rfi.fr/x wa.me/221 bamako-hebdo.net/a"]
     expected = model.pipeline.predict_proba(np.asarray(texts, dtype=object))[:, 1]
