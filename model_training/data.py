@@ -1,7 +1,9 @@
 """Load labelled corpora, recognising each format by its content.
 
 Supported: the UCI YouTube Spam Collection CSVs, the UCI `SMSSpamCollection`
-file, a generic CSV or JSONL with `text` and `label` (1 = spam) columns, and
+file, a generic CSV (comma, semicolon, tab or bar between cells; any header
+case; UTF-8, UTF-16 or a spreadsheet's single-byte encoding) or JSONL with
+`text` and `label` (1 = spam) columns, and
 the JSONL written by `export-labels` (recognised by its `decided_by` field),
 or a directory of such files: the service's label archive (MODERATION_LABELS_DIR),
 where a comment's newest decision wins. Only the text and the label are kept: dates, authors and ids are metadata
@@ -10,6 +12,7 @@ that leak labels (every spam row of the Eminem file has an empty DATE).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -18,6 +21,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import charset_normalizer
+
+from .console import log
 from .errors import DataFormatError
 from .features import URL_TOKEN, normalize_text
 
@@ -27,6 +33,11 @@ POOL_SLICES = 5
 # Trained on and reported, but not used to set thresholds: SMS is not web comments (its ham is personal texting
 # and bank notices), so it must not decide how a comment page is moderated.
 AUXILIARY_FORMATS = frozenset({"sms"})
+# What a text file that is not UTF-8 may be in, for the French and English sites this is for: what spreadsheets
+# on Windows and macOS save CSV as. charset-normalizer picks one (a short text reads as Windows-1252).
+SINGLE_BYTE_ENCODINGS = ("cp1252", "iso8859_15", "mac_roman")
+# What a CSV's columns may be separated by, tried in this order on its header.
+CSV_DELIMITERS = ",;\t|"
 YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
 # SMS is premium-rate spam and personal texting: extra spam vocabulary, not web comments, so it weighs less.
 # The moderators' labels are the site's own truth and weigh more than the public corpora: 10, measured with
@@ -104,11 +115,27 @@ def _read_sms(text: str, path: Path, corpus: Corpus) -> str:
     return "sms"
 
 
-def _read_generic_csv(text: str, path: Path, corpus: Corpus) -> str:
-    for n, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        if not row.get("text"):
+def csv_columns(first_line: str) -> tuple[str, list[str]] | None:
+    """The delimiter and column names (stripped, lower case) of a CSV header naming `text` and `label` columns.
+
+    Commas, semicolons (what a spreadsheet writes in French), tabs and bars
+    are tried in that order; None when no delimiter gives both columns.
+    """
+    for delimiter in CSV_DELIMITERS:
+        columns = [cell.strip().lower() for cell in next(csv.reader([first_line], delimiter=delimiter), [])]
+        if "text" in columns and "label" in columns:
+            return delimiter, columns
+    return None
+
+
+def _read_generic_csv(text: str, path: Path, corpus: Corpus, delimiter: str, columns: list[str]) -> str:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader)  # the header, read by csv_columns
+    for cells in reader:
+        row = dict(zip(columns, cells, strict=False))
+        if not (row.get("text") or "").strip():
             continue
-        corpus.add(row["text"], _parse_label(row.get("label"), f"{path}:{n}"), f"csv:{path.stem}",
+        corpus.add(row["text"], _parse_label(row.get("label"), f"{path}:{reader.line_num}"), f"csv:{path.stem}",
                    kind=(row.get("kind") or "").strip())
     return "csv"
 
@@ -150,6 +177,32 @@ def _read_bytes(path: Path) -> bytes:
 FORMATS = ("youtube", "sms", "csv", "jsonl", "labels")
 
 
+def decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """A file's text and the encoding it was read in, never changed without saying so.
+
+    UTF-8 (a byte-order mark dropped); UTF-16 with its byte-order mark (a
+    spreadsheet's "Unicode text"); UTF-8 with a few stray bytes replaced by
+    U+FFFD when the rest of its non-ASCII text is UTF-8; else the one of
+    SINGLE_BYTE_ENCODINGS that charset-normalizer finds (a spreadsheet's
+    Windows-1252 CSV). Anything but plain UTF-8 is said in the log.
+    """
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, text = "utf-16", raw.decode("utf-16", errors="replace")
+    else:
+        text = raw.decode("utf-8", errors="replace")
+        encoding = "utf-8 with U+FFFD for the bytes that are not"
+        if not any(not ch.isascii() and ch != "\ufffd" for ch in text):  # no UTF-8 at all: a single-byte encoding
+            guess = charset_normalizer.from_bytes(raw, cp_isolation=list(SINGLE_BYTE_ENCODINGS)).best()
+            if guess is not None:
+                encoding, text = guess.encoding, str(guess)
+    log(f"{path}: not UTF-8, read as {encoding}")
+    return text.removeprefix("\ufeff"), encoding
+
+
 def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
     """Read one corpus file, recognising its format by content.
 
@@ -161,7 +214,7 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
         raw = _read_bytes(path)
     except OSError as exc:
         raise DataFormatError(f"{path}: cannot read ({exc.strerror})") from exc
-    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text, encoding = decode(raw, path)
     first_line = text.split("\n", 1)[0].strip().strip("\r")
     header = [cell.strip() for cell in next(csv.reader([first_line]), [])]
     corpus = Corpus()
@@ -171,8 +224,8 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
         kind = _read_sms(text, path, corpus)
     elif first_line.startswith("{"):
         kind = _read_jsonl(text, path, corpus)
-    elif "text" in header and "label" in header:
-        kind = _read_generic_csv(text, path, corpus)
+    elif columns := csv_columns(first_line):
+        kind = _read_generic_csv(text, path, corpus, *columns)
     else:
         raise DataFormatError(
             f"{path}: unrecognised format; expected a UCI YouTube CSV, the UCI SMSSpamCollection, "
@@ -186,6 +239,7 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
         {
             "path": path.name,
             "format": kind,
+            "encoding": encoding,
             "sha256": hashlib.sha256(raw).hexdigest(),
             "rows": len(corpus),
             "spam": sum(corpus.labels),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from tqdm import tqdm
 
+from .console import log
 from .data import Corpus, fold_groups, link_free_texts, threshold_mask
 from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch
 from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED, detect_languages
@@ -35,11 +35,6 @@ MISTAKES_SHOWN = 10
 # Languages with fewer examples are reported together as "other".
 LANGUAGE_SHOWN_FROM = 20
 EXCERPT_CHARS = 160
-
-
-def log(message: str) -> None:
-    """Print progress for long steps on stderr."""
-    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 class progress:  # noqa: N801 - used like a function, as tqdm is

@@ -13,13 +13,14 @@ from tests.conftest import FRENCH_CORPUS
 
 
 def stream_file(tmp_path, n: int = 160):
-    """A plain text,label CSV: French comments in a fixed shuffled order."""
+    """A text,label CSV as a French spreadsheet saves it (semicolons, capitalised header): French comments in a
+    fixed shuffled order."""
     with FRENCH_CORPUS.open(encoding="utf-8") as f:
         rows = [(r["text"], r["label"]) for r in csv.DictReader(f)]
     random.Random(1).shuffle(rows)
     path = tmp_path / "stream.csv"
     with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([("text", "label"), *rows[:n]])
+        csv.writer(f, delimiter=";").writerows([("Text", "Label"), *rows[:n]])
     return path
 
 

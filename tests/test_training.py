@@ -49,6 +49,34 @@ def test_generic_csv_and_jsonl_and_label_exports(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("raw", "encoding"),
+    [
+        # What a French spreadsheet saves as CSV: semicolons, Windows-1252, CRLF, its own capitalisation.
+        ("Id;Text;Label;Kind\r\n1;\"Très bien écrit; merci\";ham;opinion\r\n2;Gagnez 1000 € ici;spam;\r\n"
+         .encode("cp1252"), "cp1252"),
+        # "Unicode text": UTF-16 with tabs.
+        ("text\tlabel\nTrès bien écrit; merci\t0\nGagnez 1000 € ici\t1\n".encode("utf-16"), "utf-16"),
+        ("\ufeffTEXT,Label\n\"Très bien écrit; merci\",0\nGagnez 1000 € ici,1\n".encode(), "utf-8"),
+        ("label|text\n0|Très bien écrit; merci\n1|Gagnez 1000 € ici\n".encode(), "utf-8"),
+    ],
+)
+def test_a_text_label_csv_is_read_whatever_its_delimiter_encoding_and_header_case(tmp_path, raw, encoding):
+    (tmp_path / "stream.csv").write_bytes(raw)
+    corpus = load_file(tmp_path / "stream.csv")
+    assert (corpus.texts, corpus.labels) == (["Très bien écrit; merci", "Gagnez 1000 € ici"], [0, 1])
+    assert corpus.files[0]["encoding"] == encoding
+
+
+def test_a_stray_byte_in_a_utf8_file_is_replaced_and_said(tmp_path, capsys):
+    rows = "".join(f"Déjà lu (numéro {i}),0\n" for i in range(50)).encode()
+    (tmp_path / "mixed.csv").write_bytes(b"text,label\n" + rows + b"caf\xe9 offert,1\n")
+    corpus = load_file(tmp_path / "mixed.csv")
+    assert (len(corpus), corpus.texts[0], corpus.texts[-1]) == (51, "Déjà lu (numéro 0)", "caf\ufffd offert")
+    assert corpus.files[0]["encoding"] == "utf-8 with U+FFFD for the bytes that are not"
+    assert "mixed.csv: not UTF-8, read as utf-8 with U+FFFD" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         ("just some prose\n", "unrecognised format"),
