@@ -290,10 +290,17 @@ def link_free_texts(texts: list[str]) -> list[str | None]:
 
 
 def fold_groups(corpus: Corpus) -> list[str]:
-    """Return a cross-validation group per example: the YouTube video, or a stable slice of a pooled file."""
+    """Return a cross-validation group per example: the YouTube video, or a stable slice of a pooled file.
+
+    A video is a page of its own, held out whole, when there are others to
+    train on; a single video is cut into POOL_SLICES slices, as a pooled
+    file is, so that what is trained on always holds some of it (without
+    it, a site's first labels alone, all ham perhaps).
+    """
+    whole = len({group for group in corpus.groups if group.startswith("youtube:")}) > 1
     out = []
     for text, group in zip(corpus.texts, corpus.groups, strict=True):
-        if group.startswith("youtube:"):
+        if group.startswith("youtube:") and whole:
             out.append(group)
         else:
             out.append(f"{group}#{zlib.crc32(text.encode('utf-8', 'replace')) % POOL_SLICES}")

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from .console import log
 from .data import Corpus, fold_groups, link_free_texts, threshold_mask
+from .errors import TrainingError
 from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch
 from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED, detect_languages
 
@@ -78,10 +79,14 @@ def build_majority_baseline() -> Pipeline:
     return Pipeline([("clf", DummyClassifier(strategy="prior"))])
 
 
-def _fit(model, texts, labels, weights):
-    if isinstance(model.steps[-1][1], DummyClassifier):
-        return model.fit(texts, labels)
-    return model.fit(texts, labels, clf__sample_weight=weights)
+def fit_model(model, texts, labels, weights):
+    """Fit a pipeline with sample weights; data it cannot learn from (too few words, one class) is a TrainingError."""
+    try:
+        if isinstance(model.steps[-1][1], DummyClassifier):
+            return model.fit(texts, labels)
+        return model.fit(texts, labels, clf__sample_weight=weights)
+    except ValueError as exc:
+        raise TrainingError(f"cannot train on {len(texts)} examples, {int(np.sum(labels))} of them spam: {exc}") from exc
 
 
 @dataclass
@@ -115,7 +120,7 @@ def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=Non
     with progress(total=len(unique), desc=f"{name}: groups held out") as bar:
         for group in unique:
             held_out = groups == group
-            model = _fit(make_model(), texts[~held_out], labels[~held_out], weights[~held_out])
+            model = fit_model(make_model(), texts[~held_out], labels[~held_out], weights[~held_out])
             scores[held_out] = model.predict_proba(texts[held_out])[:, 1]
             linked = held_out & (bare != None)  # noqa: E711 - elementwise over an object array
             if linked.any():  # already normalised: skip the pipeline's first step

@@ -19,7 +19,7 @@ import sklearn
 from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
 from .data import POOL_SLICES, Corpus, deduplicate, fold_groups, threshold_mask
 from .errors import ThresholdError, TrainingError
-from .evaluate import OutOfFold, cross_validate, evaluate, log, policy_outcome, summarize
+from .evaluate import OutOfFold, cross_validate, evaluate, fit_model, log, policy_outcome, summarize
 from .features import FEATURES_VERSION, build_pipeline
 from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
 from .report import write_report
@@ -108,7 +108,7 @@ def threshold_groups(corpus: Corpus, targets: Targets) -> list[str]:
     folds = fold_groups(corpus)
     spam = Counter(group for group, label in zip(corpus.groups, corpus.labels, strict=True) if label)
     min_spam = POOL_SLICES * math.ceil(1 / targets.max_spam_approved)
-    return [fold if group.startswith("youtube:") or spam[group] >= min_spam else group
+    return [fold if fold == group or spam[group] >= min_spam else group
             for group, fold in zip(corpus.groups, folds, strict=True)]
 
 
@@ -214,9 +214,8 @@ def fit_with_thresholds(corpus: Corpus, params: dict, targets: Targets, *,
     if oof is None:
         oof = cross_validate(corpus, lambda: build_pipeline(**params))
     chosen = thresholds_for(corpus, oof, targets)
-    model = build_pipeline(**params)
-    model.fit(np.asarray(corpus.texts, dtype=object), np.asarray(corpus.labels),
-              clf__sample_weight=np.asarray(corpus.weights))
+    model = fit_model(build_pipeline(**params), np.asarray(corpus.texts, dtype=object), np.asarray(corpus.labels),
+                      np.asarray(corpus.weights))
     return model, chosen, oof
 
 

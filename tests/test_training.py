@@ -9,7 +9,7 @@ import pytest
 
 from model_training.__main__ import main
 from model_training.artifact import sha256_file
-from model_training.data import Corpus, load_file, threshold_mask
+from model_training.data import Corpus, fold_groups, load_corpora, load_file, threshold_mask
 from model_training.errors import DataFormatError
 from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
 from model_training.report import markdown_cell
@@ -325,6 +325,29 @@ def test_train_command_reports_bad_data_without_a_traceback(tmp_path, capsys):
     bad.write_text("nothing to see\n")
     assert main(["train", "--data", str(bad), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {bad}: unrecognised format")
+
+
+def test_too_little_data_to_learn_from_is_a_clear_error(tmp_path, capsys):
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("text,label\nhello there,0\nwin cash now,1\nnice video,0\nfree money,1\n")
+    assert main(["train", "--data", str(tiny), "--C", "10", "--out", str(tmp_path / "out")]) == 2
+    assert "\nerror: cannot train on 3 examples, 2 of them spam: " in capsys.readouterr().err
+
+
+def test_a_single_video_is_cut_into_slices_to_train_on_and_judged_whole(tmp_path, uci_data, capsys):
+    one = load_file(uci_data / "Youtube01-Psy.csv")
+    assert set(fold_groups(one)) == {f"youtube:Youtube01-Psy#{k}" for k in range(5)}
+    assert set(threshold_groups(one, Targets())) == {"youtube:Youtube01-Psy"}  # 175 spam: too few for slices
+    two = load_corpora([uci_data / "Youtube01-Psy.csv", uci_data / "Youtube03-LMFAO.csv"])
+    assert set(fold_groups(two)) == {"youtube:Youtube01-Psy", "youtube:Youtube03-LMFAO"}
+    # A video plus a site's first labels (all ham here): the labels are never all a model is trained on.
+    (tmp_path / "labels.csv").write_text("text,label\n" + "".join(f"Merci pour l'article {i},0\n" for i in range(40)))
+    one.extend(load_file(tmp_path / "labels.csv"))
+    assert {group.split("#")[0] for group in fold_groups(one)} == {"youtube:Youtube01-Psy", "csv:labels"}
+    assert len(set(fold_groups(one))) == 10
+    assert main(["train", "--data", str(uci_data / "Youtube01-Psy.csv"), str(tmp_path / "labels.csv"), "--C", "10",
+                 "--no-search", "--no-baselines", "--out", str(tmp_path / "out")]) == 0
+    assert "wrote " in capsys.readouterr().err
 
 
 def test_report_holds_each_source_and_each_kind_out_of_training(tmp_path, uci_data):
