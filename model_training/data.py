@@ -88,15 +88,29 @@ class Corpus:
 
 
 def _parse_label(raw, where: str) -> int:
+    if raw is None:  # a short row, or a quote left open that took the rest of the file into one cell
+        raise DataFormatError(f"{where}: the row has no label (is a quote left open on an earlier line?)")
     value = LABEL_WORDS.get(str(raw).strip().lower())
     if value is None:
         raise DataFormatError(f"{where}: label {raw!r} is not one of 1/0/spam/ham")
     return value
 
 
+def _csv_rows(reader, path: Path):
+    """A csv reader's rows with the line each ends on; what the csv module cannot parse is a DataFormatError."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell beyond csv.field_size_limit (128 KB), for one
+            raise DataFormatError(f"{path}:{reader.line_num}: not readable as CSV ({exc})") from exc
+        yield row, reader.line_num
+
+
 def _read_youtube(text: str, path: Path, corpus: Corpus) -> str:
     group = f"youtube:{path.stem}"
-    for n, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+    for row, n in _csv_rows(csv.DictReader(io.StringIO(text)), path):
         content = row.get("CONTENT")
         if content is None or row.get("CLASS") is None:
             raise DataFormatError(f"{path}:{n}: row has too few columns")
@@ -129,13 +143,13 @@ def csv_columns(first_line: str) -> tuple[str, list[str]] | None:
 
 
 def _read_generic_csv(text: str, path: Path, corpus: Corpus, delimiter: str, columns: list[str]) -> str:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    next(reader)  # the header, read by csv_columns
-    for cells in reader:
+    rows = _csv_rows(csv.reader(io.StringIO(text), delimiter=delimiter), path)
+    next(rows)  # the header, read by csv_columns
+    for cells, n in rows:
         row = dict(zip(columns, cells, strict=False))
         if not (row.get("text") or "").strip():
             continue
-        corpus.add(row["text"], _parse_label(row.get("label"), f"{path}:{reader.line_num}"), f"csv:{path.stem}",
+        corpus.add(row["text"], _parse_label(row.get("label"), f"{path}:{n}"), f"csv:{path.stem}",
                    kind=(row.get("kind") or "").strip())
     return "csv"
 

@@ -81,6 +81,8 @@ def test_a_stray_byte_in_a_utf8_file_is_replaced_and_said(tmp_path, capsys):
     [
         ("just some prose\n", "unrecognised format"),
         ("text,label\nhello,maybe\n", "label 'maybe' is not one of 1/0/spam/ham"),
+        ('text,label\n"an open quote,0\nhello,1\n', r"data.txt:3: the row has no label \(is a quote left open"),
+        ('text,label\n"' + "a" * 200_000 + '",1\n', "data.txt:2: not readable as CSV"),
         ('{"text": "x"}\n', "each line must be an object with 'text' and 'label'"),
         ('{"text": "x", "label": 1}\n{oops\n', "not valid JSON"),
     ],
