@@ -43,7 +43,8 @@ YOUTUBE_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
 # The moderators' labels are the site's own truth and weigh more than the public corpora: 10, measured with
 # `simulate` (docs/learning-loop.md).
 DEFAULT_WEIGHTS = {"sms": 0.1, "labels": 10.0}
-LABEL_WORDS = {"1": 1, "0": 0, "spam": 1, "ham": 0, "true": 1, "false": 0}
+# How a label may be written; "1.0" and "0.0" are what a pandas column with a missing value writes.
+LABEL_WORDS = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "spam": 1, "ham": 0, "true": 1, "false": 0}
 
 
 @dataclass

@@ -39,10 +39,10 @@ def test_sms_collection_is_recognised(uci_data):
 
 
 def test_generic_csv_and_jsonl_and_label_exports(tmp_path):
-    (tmp_path / "a.csv").write_text('id,text,label\n1,"hello, friend",0\n2,buy now,spam\n')
+    (tmp_path / "a.csv").write_text('id,text,label\n1,"hello, friend",0\n2,buy now,spam\n3,win,1.0\n4,ok,0.0\n')
     (tmp_path / "b.jsonl").write_text('{"text": "bonjour", "label": 0}\n{"text": "gagnez", "label": 1}\n')
     (tmp_path / "c.jsonl").write_text('{"text": "merci", "label": 0, "decided_by": "awa"}\n')
-    assert load_file(tmp_path / "a.csv").labels == [0, 1]
+    assert load_file(tmp_path / "a.csv").labels == [0, 1, 1, 0]
     assert load_file(tmp_path / "b.jsonl").files[0]["format"] == "jsonl"
     export = load_file(tmp_path / "c.jsonl", weights={"labels": 3.0, "sms": 0.1})
     assert (export.files[0]["format"], export.weights, export.files[0]["weight"]) == ("labels", [3.0], 3.0)
