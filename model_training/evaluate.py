@@ -86,7 +86,8 @@ def fit_model(model, texts, labels, weights):
             return model.fit(texts, labels)
         return model.fit(texts, labels, clf__sample_weight=weights)
     except ValueError as exc:
-        raise TrainingError(f"cannot train on {len(texts)} examples, {int(np.sum(labels))} of them spam: {exc}") from exc
+        raise TrainingError(f"cannot train on {len(texts)} examples, {int(np.sum(labels))} of them spam: too few "
+                            f"to learn from (scikit-learn: {exc})") from exc
 
 
 @dataclass
