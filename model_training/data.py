@@ -229,6 +229,8 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
         raw = _read_bytes(path)
     except OSError as exc:
         raise DataFormatError(f"{path}: cannot read ({exc.strerror})") from exc
+    if not raw.strip():
+        raise DataFormatError(f"{path}: empty, no labelled rows")
     text, encoding = decode(raw, path)
     first_line = text.split("\n", 1)[0].strip().strip("\r")
     header = [cell.strip() for cell in next(csv.reader([first_line]), [])]
@@ -265,15 +267,24 @@ def load_file(path: str | Path, *, weights: dict | None = None) -> Corpus:
 
 
 def corpus_files(directory: Path) -> list[Path]:
-    """The labelled files of a directory such as the data home's `uci/`, sorted: every file but Markdown notes."""
-    return sorted(p for p in Path(directory).iterdir() if p.is_file() and p.suffix != ".md")
+    """The labelled files of a directory such as the data home's `uci/`, sorted: every file but Markdown notes
+    and hidden files."""
+    return sorted(p for p in Path(directory).iterdir()
+                  if p.is_file() and p.suffix != ".md" and not p.name.startswith("."))
 
 
 def load_corpora(paths, *, weights: dict | None = None) -> Corpus:
-    """Read and concatenate several corpus files."""
+    """Read and concatenate several corpus files.
+
+    A directory is a label archive (read as one file) when it holds JSONL
+    files or nothing at all, else a directory of corpus files (the data
+    home's `uci/`), each read on its own.
+    """
     corpus = Corpus()
-    for path in paths:
-        corpus.extend(load_file(path, weights=weights))
+    for path in map(Path, paths):
+        archive = not path.is_dir() or any(path.glob("*.jsonl"))
+        for file in [path] if archive else corpus_files(path) or [path]:
+            corpus.extend(load_file(file, weights=weights))
     return corpus
 
 

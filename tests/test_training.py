@@ -9,7 +9,7 @@ import pytest
 
 from model_training.__main__ import main
 from model_training.artifact import sha256_file
-from model_training.data import Corpus, fold_groups, load_corpora, load_file, threshold_mask
+from model_training.data import Corpus, corpus_files, fold_groups, load_corpora, load_file, threshold_mask
 from model_training.errors import DataFormatError
 from model_training.evaluate import EXCERPT_CHARS, OutOfFold, confident_mistakes, single_threshold
 from model_training.report import markdown_cell
@@ -327,6 +327,19 @@ def test_train_command_reports_bad_data_without_a_traceback(tmp_path, capsys):
     bad.write_text("nothing to see\n")
     assert main(["train", "--data", str(bad), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {bad}: unrecognised format")
+
+
+def test_a_directory_of_corpus_files_is_read_file_by_file_and_a_label_archive_as_one(tmp_path, uci_data):
+    corpus = load_corpora([uci_data])
+    assert sorted(f["path"] for f in corpus.files) == sorted(p.name for p in corpus_files(uci_data))
+    assert {f["format"] for f in corpus.files} == {"youtube", "sms"}
+    archive = tmp_path / "labels"
+    archive.mkdir()
+    with pytest.raises(DataFormatError, match="no labelled rows"):  # an archive with no label yet
+        load_corpora([archive])
+    (archive / "labels-2026-12-01.jsonl").write_text('{"text": "merci", "label": 0, "decided_by": "awa"}\n')
+    (archive / "labels-2026-12-02.jsonl").write_text('{"text": "gagnez", "label": 1, "decided_by": "awa"}\n')
+    assert [(f["format"], f["rows"]) for f in load_corpora([archive]).files] == [("labels", 2)]
 
 
 def test_too_little_data_to_learn_from_is_a_clear_error(tmp_path, capsys):
