@@ -48,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_options(p):
         p.add_argument("--data", action="extend", nargs="+", required=True, type=Path,
-                       help="corpus file(s), or a label archive directory (MODERATION_LABELS_DIR); repeatable; "
-                            "format recognised by content")
+                       help="corpus file(s), a directory of them, or a label archive directory "
+                            "(MODERATION_LABELS_DIR); repeatable; format recognised by content")
         p.add_argument("--weight", action="append", type=parse_weight, default=[], metavar="FORMAT=W",
                        help=f"sample weight of one kind of data ({', '.join(FORMATS)}); repeatable; "
                             f"defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULT_WEIGHTS.items())}, others 1")
