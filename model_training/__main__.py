@@ -17,7 +17,7 @@ from .errors import TrainingError
 from .evaluate import evaluate, log
 from .fetch import data_home, fetch
 from .report import write_report
-from .simulate import read_stream, simulate, write_curve
+from .simulate import curve_lines, read_stream, simulate, write_curve
 from .train import Targets, train
 
 SERVICE_COMMANDS = {
@@ -140,6 +140,8 @@ def main(argv=None) -> int:
             curve = simulate(load_corpora(args.data, weights=weights), read_stream(args.stream, args.seed),
                              every=args.every, params={"C": args.C} if args.C is not None else None,
                              label_weight=weights.get("labels"))
+            for line in curve_lines(curve):
+                log(line)
             print(write_curve(curve, args.out, f"{args.stream.name}, retrained every {args.every} labels"))
         elif args.command == "fetch-data":
             for path in fetch(args.home or data_home(), log=log):

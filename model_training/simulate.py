@@ -107,6 +107,23 @@ def simulate(base: Corpus, stream: list[tuple[str, int]], *, every: int, targets
     return curve
 
 
+# The curve's error rates, with what they count and how a person calls them.
+ERRORS = (("ham_auto_rejected", "ham", "ham auto-rejected"), ("spam_auto_approved", "spam", "spam auto-approved"))
+
+
+def curve_lines(curve: list[dict]) -> list[str]:
+    """The curve as a person reads it: per model, how many labels it had learnt from and what it did next."""
+    lines = []
+    for entry in curve:
+        if not entry["seen"]:
+            continue
+        errors = [f"no {of} seen" if entry[key] is None else f"{words} {entry[key]:.1%} of {entry[of]}"
+                  for key, of, words in ERRORS]
+        lines.append(f"model trained on {entry['model_labels']} labels: {entry['seen']} comments, "
+                     f"{entry['auto_share']:.1%} auto-decided; {', '.join(errors)}")
+    return lines
+
+
 def write_curve(curve: list[dict], out_dir: Path, title: str = "") -> Path:
     """Write curve.json and its plot (automation and both error rates against the labels) in out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,10 @@ def test_simulate_writes_one_entry_per_retraining_and_the_plot(tmp_path, uci_dat
     assert curve[0]["auto_share"] <= 0.05 and max(entry["auto_share"] for entry in curve[1:]) > 0.2
     err = capsys.readouterr().err
     assert "simulate: 160/160" in err and "retraining on" in err  # plain progress lines off a terminal
+    first = curve[0]  # and the curve in words, one line a model
+    assert (f"model trained on 0 labels: {first['seen']} comments, {first['auto_share']:.1%} auto-decided; "
+            f"ham auto-rejected {first['ham_auto_rejected']:.1%} of {first['ham']}, spam auto-approved ") in err
+    assert "model trained on 40 labels: " in err
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(capsys, monkeypatch):
