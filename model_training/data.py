@@ -278,13 +278,18 @@ def load_corpora(paths, *, weights: dict | None = None) -> Corpus:
 
     A directory is a label archive (read as one file) when it holds JSONL
     files or nothing at all, else a directory of corpus files (the data
-    home's `uci/`), each read on its own.
+    home's `uci/`), each read on its own, auxiliary formats (SMS) last, as
+    `fetch-data` lists them: deduplication keeps a text's first copy, so
+    `--data DIR` and `--data $(fetch-data)` train on the same examples.
     """
     corpus = Corpus()
     for path in map(Path, paths):
-        archive = not path.is_dir() or any(path.glob("*.jsonl"))
-        for file in [path] if archive else corpus_files(path) or [path]:
-            corpus.extend(load_file(file, weights=weights))
+        if not path.is_dir() or any(path.glob("*.jsonl")) or not corpus_files(path):
+            corpus.extend(load_file(path, weights=weights))
+            continue
+        parts = [load_file(file, weights=weights) for file in corpus_files(path)]
+        for part in sorted(parts, key=lambda part: part.files[0]["format"] in AUXILIARY_FORMATS):
+            corpus.extend(part)
     return corpus
 
 
