@@ -284,10 +284,8 @@ def load_corpora(paths, *, weights: dict | None = None) -> Corpus:
     """
     corpus = Corpus()
     for path in map(Path, paths):
-        if not path.is_dir() or any(path.glob("*.jsonl")) or not corpus_files(path):
-            corpus.extend(load_file(path, weights=weights))
-            continue
-        parts = [load_file(file, weights=weights) for file in corpus_files(path)]
+        files = corpus_files(path) if path.is_dir() and not any(path.glob("*.jsonl")) else []
+        parts = [load_file(file, weights=weights) for file in files] or [load_file(path, weights=weights)]
         for part in sorted(parts, key=lambda part: part.files[0]["format"] in AUXILIARY_FORMATS):
             corpus.extend(part)
     return corpus
