@@ -3,11 +3,13 @@
 Supported: the UCI YouTube Spam Collection CSVs, the UCI `SMSSpamCollection`
 file, a generic CSV (comma, semicolon, tab or bar between cells; any header
 case; UTF-8, UTF-16 or a spreadsheet's single-byte encoding) or JSONL with
-`text` and `label` (1 = spam) columns, and
-the JSONL written by `export-labels` (recognised by its `decided_by` field),
-or a directory of such files: the service's label archive (MODERATION_LABELS_DIR),
-where a comment's newest decision wins. Only the text and the label are kept: dates, authors and ids are metadata
-that leak labels (every spam row of the Eminem file has an empty DATE).
+`text` and `label` (1 = spam) columns, and the JSONL written by
+`export-labels` (recognised by its `decided_by` field), or a directory of
+such files: the service's label archive (MODERATION_LABELS_DIR), where a
+comment's newest decision wins. A directory without JSONL is read file by
+file (`load_corpora`). Only the text and the label are kept: dates, authors
+and ids are metadata that leak labels (every spam row of the Eminem file
+has an empty DATE).
 """
 
 from __future__ import annotations

@@ -131,8 +131,8 @@ def write_curve(curve: list[dict], out_dir: Path, title: str = "") -> Path:
     from .report import plt  # matplotlib with its non-interactive backend
     figure, axis = plt.subplots(figsize=(7, 4))
     x = [entry["model_labels"] for entry in curve]
-    for key, name, style in (("auto_share", "auto-decided", "o-"), ("ham_auto_rejected", "ham auto-rejected", "s--"),
-                             ("spam_auto_approved", "spam auto-approved", "^:")):
+    lines = [("auto_share", "auto-decided"), *((key, words) for key, _, words in ERRORS)]
+    for (key, name), style in zip(lines, ("o-", "s--", "^:"), strict=True):
         axis.plot(x, [np.nan if entry[key] is None else entry[key] for entry in curve], style, label=name)
     for entry, share in zip(curve, (e["auto_share"] for e in curve), strict=True):
         axis.annotate(f"n={entry['seen']}", (entry["model_labels"], share or 0), textcoords="offset points",
