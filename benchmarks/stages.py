@@ -92,9 +92,7 @@ def main() -> None:
 
         def decide(t):
             submission, score, language, rule_hits = t
-            verdict = intake.model_verdict(state.active, state.thresholds, score, language,
-                                           intake.score_without_links(state.active, state.thresholds, submission,
-                                                                      score, language))
+            verdict = intake.model_verdicts(state.active, state.thresholds, [submission], [score], [language])[0]
             return {c: within_rules(verdict, [*rule_hits, h] if h else rule_hits) for c, h in rt.guard.text_hits.items()}
         us, decisions = timed(decide, triples)
         rows.append(("decide, for each class of text", us))

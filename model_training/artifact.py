@@ -82,8 +82,10 @@ def read_metadata(model_dir: Path) -> dict:
         raise ArtifactError(f"{path}: 'artifact' must name a file in the directory and its sha256")
     thresholds = metadata["thresholds"]
     for pair in (thresholds, *thresholds.get("by_language", {}).values()):
-        if not (isinstance(pair, dict) and 0 <= pair.get("approve_below", -1) <= pair.get("reject_at", -1) <= 1):
-            raise ArtifactError(f"{path}: thresholds must satisfy 0 <= approve_below <= reject_at <= 1")
+        if not (isinstance(pair, dict) and 0 <= pair.get("approve_below", -1) <= pair.get("reject_at", -1) <= 1
+                and 0 <= pair.get("approve_parts_below", 0) <= pair["reject_at"]):
+            raise ArtifactError(f"{path}: thresholds must satisfy 0 <= approve_below <= reject_at <= 1 and "
+                                "0 <= approve_parts_below <= reject_at")
     return metadata
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from tqdm import tqdm
 from .console import log
 from .data import Corpus, fold_groups, link_free_texts, threshold_mask
 from .errors import TrainingError
-from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch
+from .features import WORD_TOKEN_PATTERN, build_pipeline, normalize_batch, sentence_tails
 from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED, detect_languages
 
 TOP_NGRAMS = 25
@@ -35,6 +36,9 @@ THRESHOLD_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
 MISTAKES_SHOWN = 10
 # Languages with fewer examples are reported together as "other".
 LANGUAGE_SHOWN_FROM = 20
+# A model's thresholds, which each language can have of its own (`approve_parts_below`: models trained since
+# the parts rule; older ones judge every text by its whole score).
+THRESHOLD_NAMES = ("approve_below", "reject_at", "approve_parts_below")
 EXCERPT_CHARS = 160
 
 
@@ -92,61 +96,97 @@ def fit_model(model, texts, labels, weights):
 
 @dataclass
 class OutOfFold:
-    """Scores of every example by a model that did not train on its group, and of its text without links."""
+    """Scores of every example by a model that did not train on its group, of its sentence tails, and of its text
+    without links (NaN where a text has no tail, no link): what the policy needs to decide it as the service does."""
 
     scores: np.ndarray
     without_links: np.ndarray  # NaN where the text has no link
     languages: np.ndarray  # detected language of every text, which picks its thresholds
     familiar: np.ndarray  # False where the language is one the model did not learn: the service holds those
+    parts: np.ndarray | None = None  # the highest score of the text's sentence tails; NaN where it is one sentence
+    parts_without_links: np.ndarray | None = None  # the same for the link-free text
+
+    def __post_init__(self):
+        for name in ("parts", "parts_without_links"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(len(self.scores), np.nan))
 
     def __getitem__(self, mask) -> OutOfFold:
-        return OutOfFold(self.scores[mask], self.without_links[mask], self.languages[mask], self.familiar[mask])
+        return OutOfFold(self.scores[mask], self.without_links[mask], self.languages[mask], self.familiar[mask],
+                         self.parts[mask], self.parts_without_links[mask])
+
+
+def score_with_parts(model, normalized: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each normalised text's score by a fitted pipeline without its normalisation step, and the highest score
+    of its sentence tails (NaN for a text of one sentence), in one `predict_proba`."""
+    tails = [sentence_tails(text) for text in normalized]
+    owners = np.repeat(np.arange(len(normalized)), [len(t) for t in tails])
+    if not normalized:
+        return np.zeros(0), np.zeros(0)
+    probabilities = model.predict_proba([*normalized, *itertools.chain.from_iterable(tails)])[:, 1]
+    parts = np.full(len(normalized), -np.inf)
+    np.maximum.at(parts, owners, probabilities[len(normalized):])
+    return probabilities[:len(normalized)], np.where(np.isinf(parts), np.nan, parts)
+
+
+def score_texts(model, texts, *, policy: bool = True) -> OutOfFold:
+    """Score raw texts with a fitted pipeline: with `policy`, as the service decides them (sentence tails, and
+    the link-free text of those with a link); the languages are left for the caller to detect."""
+    texts = list(texts)
+    n = len(texts)
+    empty = np.full(n, np.nan)
+    if not policy:
+        return OutOfFold(model.predict_proba(texts)[:, 1] if n else np.zeros(0), empty, empty, empty)
+    normalized = model[0].transform(texts)
+    scores, parts = score_with_parts(model[1:], normalized)
+    bare = link_free_texts(texts)
+    linked = [i for i, text in enumerate(bare) if text is not None]
+    without_links, parts_without_links = np.full(n, np.nan), np.full(n, np.nan)
+    if linked:  # already normalised
+        without_links[linked], parts_without_links[linked] = score_with_parts(model[1:], [bare[i] for i in linked])
+    return OutOfFold(scores, without_links, empty, empty, parts, parts_without_links)
 
 
 def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=None, hold_out=None,
-                   links: bool = True) -> OutOfFold:
+                   policy: bool = True) -> OutOfFold:
     """Score every example with a model trained on every other group (leave one group out).
 
-    With `links`, examples that have a link are also scored without it, as
-    the service does before it rejects one. `folds` overrides the groups;
-    `hold_out` names the only groups to hold out (the others are not scored).
+    With `policy`, examples are scored as the service decides them: their
+    sentence tails too, and those with a link also without it (a baseline
+    needs only its scores). `folds` overrides the groups; `hold_out` names
+    the only groups to hold out (the others are not scored).
     """
     texts = np.asarray(corpus.texts, dtype=object)
     labels = np.asarray(corpus.labels)
     weights = np.asarray(corpus.weights)
     groups = np.asarray(fold_groups(corpus) if folds is None else folds)
-    bare = np.asarray(link_free_texts(corpus.texts) if links else [None] * len(texts), dtype=object)
-    scores, without_links = np.zeros(len(texts)), np.full(len(texts), np.nan)
+    n = len(texts)
+    scored = OutOfFold(np.zeros(n), *(np.full(n, np.nan) for _ in range(5)))
     unique = sorted(set(groups)) if hold_out is None else list(hold_out)
     with progress(total=len(unique), desc=f"{name}: groups held out") as bar:
         for group in unique:
             held_out = groups == group
             model = fit_model(make_model(), texts[~held_out], labels[~held_out], weights[~held_out])
-            scores[held_out] = model.predict_proba(texts[held_out])[:, 1]
-            linked = held_out & (bare != None)  # noqa: E711 - elementwise over an object array
-            if linked.any():  # already normalised: skip the pipeline's first step
-                without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
+            part = score_texts(model, texts[held_out], policy=policy)
+            for field in ("scores", "without_links", "parts", "parts_without_links"):
+                getattr(scored, field)[held_out] = getattr(part, field)
             bar.update()
     languages = np.asarray(detect_languages(corpus.texts))
-    return OutOfFold(scores, without_links, languages, familiar_languages(languages, np.ones(len(texts), bool)))
+    scored.languages, scored.familiar = languages, familiar_languages(languages, np.ones(n, bool))
+    return scored
 
 
 def score_unseen(model, texts: list[str], trained_languages) -> OutOfFold:
-    """Score texts a fitted model did not train on, as the service would: with and without links, by language.
+    """Score texts a fitted model did not train on, as the service would: with their sentence tails, with and
+    without links, by language.
 
     `trained_languages` are the languages of the model's training texts (one
     entry per text), which decide which of these texts it knows enough of.
     """
-    texts = np.asarray(texts, dtype=object)
-    scores = model.predict_proba(texts)[:, 1] if len(texts) else np.zeros(0)
-    bare = np.asarray(link_free_texts(list(texts)), dtype=object)
-    without_links = np.full(len(texts), np.nan)
-    linked = bare != None  # noqa: E711 - elementwise over an object array
-    if linked.any():  # already normalised: skip the pipeline's first step
-        without_links[linked] = model[1:].predict_proba(list(bare[linked]))[:, 1]
-    languages = np.asarray(detect_languages(list(texts)), dtype=object)
-    return OutOfFold(scores, without_links, languages,
-                     np.isin(languages, list(known_languages(np.asarray(trained_languages, dtype=object)))))
+    scored = score_texts(model, texts)
+    scored.languages = np.asarray(detect_languages(list(texts)), dtype=object)
+    scored.familiar = np.isin(scored.languages, list(known_languages(np.asarray(trained_languages, dtype=object))))
+    return scored
 
 
 def known_languages(trained_languages: np.ndarray) -> set:
@@ -164,17 +204,23 @@ def policy_outcome(oof: OutOfFold, thresholds: dict) -> tuple[np.ndarray, np.nda
     """Which examples the service would auto-approve and auto-reject.
 
     As in the service: a language with thresholds of its own in
-    `by_language` uses them, every other one the global pair; a link alone
+    `by_language` uses them, every other one the global ones; a text of
+    several sentences is approved only when it and each of its sentence
+    tails score below `approve_parts_below` (thresholds without it, from
+    before the rule, judge every text by its whole score); a link alone
     never rejects; a language the model did not learn is never auto-decided.
     """
-    approve_below = np.full(len(oof.scores), thresholds["approve_below"])
-    reject_at = np.full(len(oof.scores), thresholds["reject_at"])
+    n = len(oof.scores)
+    bounds = {name: np.full(n, thresholds.get(name, np.nan)) for name in THRESHOLD_NAMES}
     for language, own in thresholds.get("by_language", {}).items():
-        approve_below[oof.languages == language] = own["approve_below"]
-        reject_at[oof.languages == language] = own["reject_at"]
-    approved = (oof.scores < approve_below) & oof.familiar
-    link_only = oof.without_links < approve_below  # NaN (no link) compares false
-    return approved, (oof.scores >= reject_at) & ~link_only & oof.familiar
+        for name, values in bounds.items():
+            values[oof.languages == language] = own.get(name, np.nan)
+    by_parts = ~np.isnan(oof.parts) & ~np.isnan(bounds["approve_parts_below"])
+    approve_below = np.where(by_parts, bounds["approve_parts_below"], bounds["approve_below"])
+    approved = np.where(by_parts, np.fmax(oof.scores, oof.parts), oof.scores) < approve_below
+    bare = np.where(by_parts, np.fmax(oof.without_links, oof.parts_without_links), oof.without_links)
+    link_only = bare < approve_below  # NaN (no link) compares false
+    return approved & oof.familiar, (oof.scores >= bounds["reject_at"]) & ~link_only & oof.familiar
 
 
 def best_f1(labels, scores) -> float:
@@ -405,7 +451,7 @@ def evaluate(corpus: Corpus, params: dict, thresholds: dict, *, oof: OutOfFold |
     if baselines:
         for name, factory in (("multinomial_nb", build_nb_baseline), ("majority", build_majority_baseline)):
             log(f"leave-one-group-out scores of the {name} baseline")
-            scores = cross_validate(corpus, factory, name=name, links=False)
+            scores = cross_validate(corpus, factory, name=name, policy=False)
             base_sources = per_source(corpus, scores, thresholds)
             report["baselines"][name] = {"overall": summarize(labels, scores, thresholds),
                                          "leave_one_video_out": leave_one_video_out(corpus, scores, base_sources)}

@@ -283,6 +283,22 @@ def normalize_text(text: str, *, trusted=TRUSTED_DOMAINS, keep_links: bool = Tru
     return " ".join(text.split())  # str.split's whitespace is re's \s: the same characters
 
 
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentence_tails(normalized: str) -> list[str]:
+    """A normalised text from its second sentence on, from its third on, and so on (empty for one sentence).
+
+    Spam often opens with a sentence about the article and makes its offer
+    after it; scored whole, the opening dilutes the offer. A comment is
+    approved only when none of these tails reads as spam either (see
+    `model_training.evaluate.policy_outcome`). Sentences end at `.`, `!`
+    or `?` followed by a space, which normalisation keeps.
+    """
+    sentences = _SENTENCE_END_RE.split(normalized)
+    return [" ".join(sentences[k:]) for k in range(1, len(sentences))]
+
+
 _PLACEHOLDERS_RE = re.compile(rf"(?<!\S)(?:{'|'.join(sorted(SIGNAL_TOKENS))})(?!\S)")
 
 

@@ -161,6 +161,13 @@ def _mistake_lines(report: dict) -> list[str]:
     return lines
 
 
+def _bounds(thresholds: dict) -> str:
+    """One set of thresholds in words."""
+    parts = thresholds.get("approve_parts_below")
+    several = f" (several sentences: {parts:.4f}, on their highest part)" if parts is not None else ""
+    return f"approve below {thresholds['approve_below']:.4f}{several}, reject at {thresholds['reject_at']:.4f}"
+
+
 def render_markdown(report: dict) -> str:
     """Render the report's main numbers as Markdown."""
     t = report["thresholds"]
@@ -168,8 +175,8 @@ def render_markdown(report: dict) -> str:
         f"# Evaluation report{' — model ' + report['model_version'] if report.get('model_version') else ''}",
         "",
         f"Protocol: {report['protocol']}.",
-        f"Parameters: `{json.dumps(report['params'])}`. Thresholds: approve below {t['approve_below']:.4f}, "
-        f"reject at {t['reject_at']:.4f}.",
+        f"Parameters: `{json.dumps(report['params'])}`. Thresholds: {_bounds(t)}"
+        + "".join(f"; {language}: {_bounds(own)}" for language, own in t.get("by_language", {}).items()) + ".",
         "",
     ]
     lovo = report.get("leave_one_video_out")

@@ -19,7 +19,7 @@ import sklearn
 from .artifact import ARTIFACT_NAME, METADATA_NAME, MODEL_FORMAT, sha256_file
 from .data import POOL_SLICES, Corpus, deduplicate, fold_groups, threshold_mask
 from .errors import ThresholdError, TrainingError
-from .evaluate import OutOfFold, cross_validate, evaluate, fit_model, log, policy_outcome, summarize
+from .evaluate import THRESHOLD_NAMES, OutOfFold, cross_validate, evaluate, fit_model, log, policy_outcome, summarize
 from .features import FEATURES_VERSION, build_pipeline
 from .language import MIN_LANGUAGE_EXAMPLES, UNDETERMINED
 from .report import write_report
@@ -85,12 +85,22 @@ def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
     masks = [groups == g for g in sorted(set(groups))]
     approve_below = min(highest_safe_approve_below(labels[m], oof.scores[m], targets.max_spam_approved)
                         for m in masks)
-    _, could_reject = policy_outcome(oof, {"approve_below": approve_below, "reject_at": 0.0})
+    # Texts of several sentences are approved by their highest part, which reads differently: their own
+    # approve-below, chosen on them only (today's, applied to the highest part, if no group holds such spam).
+    several = ~np.isnan(oof.parts)
+    highest = np.fmax(oof.scores, oof.parts)
+    approve_parts_below = min(highest_safe_approve_below(labels[m & several], highest[m & several],
+                                                         targets.max_spam_approved) for m in masks)
+    if approve_parts_below >= 1.0:
+        approve_parts_below = approve_below
+    _, could_reject = policy_outcome(oof, {"approve_below": approve_below, "reject_at": 0.0,
+                                           "approve_parts_below": approve_parts_below})
     reject_at = max(lowest_safe_reject_at(labels[m], oof.scores[m], targets.reject_precision)
                     for m in (m & could_reject for m in masks) if m.any())
     if reject_at > 1.0:
         raise ThresholdError(f"no threshold reaches auto-reject precision {targets.reject_precision} in every group")
-    thresholds = {"approve_below": min(approve_below, reject_at), "reject_at": reject_at}
+    thresholds = {"approve_below": min(approve_below, reject_at), "reject_at": reject_at,
+                  "approve_parts_below": min(approve_parts_below, reject_at)}
     return {**thresholds, "expected": summarize(labels, oof, thresholds)["policy"]}
 
 
@@ -144,8 +154,9 @@ def thresholds_for(corpus: Corpus, oof: OutOfFold, targets: Targets) -> dict:
         reject_at = own["reject_at"]
         if (labels[mask] == 0).sum() < min_ham:  # too few ham to know how far above them the next one may score
             reject_at = max(reject_at, chosen["reject_at"])
-        by_language[str(language)] = {"approve_below": min(own["approve_below"], reject_at), "reject_at": reject_at}
-    thresholds = {"approve_below": chosen["approve_below"], "reject_at": chosen["reject_at"], "by_language": by_language}
+        by_language[str(language)] = {"approve_below": min(own["approve_below"], reject_at), "reject_at": reject_at,
+                                      "approve_parts_below": min(own["approve_parts_below"], reject_at)}
+    thresholds = {**{k: chosen[k] for k in THRESHOLD_NAMES}, "by_language": by_language}
     return {**thresholds, "expected": summarize(labels[counted], oof[counted], thresholds)["policy"]}
 
 
@@ -236,8 +247,9 @@ def train(corpus: Corpus, out_root: Path, *, params: dict | None = None, targets
         log("leave-one-group-out scores for thresholds and evaluation")
         oof = None
     model, chosen, oof = fit_with_thresholds(corpus, params, targets, oof=oof)
-    thresholds = {k: chosen[k] for k in ("approve_below", "reject_at", "by_language")}
-    log(f"thresholds: approve below {thresholds['approve_below']:.4f}, reject at {thresholds['reject_at']:.4f}; "
+    thresholds = {k: chosen[k] for k in (*THRESHOLD_NAMES, "by_language")}
+    log(f"thresholds: approve below {thresholds['approve_below']:.4f} (texts of several sentences: "
+        f"{thresholds['approve_parts_below']:.4f}), reject at {thresholds['reject_at']:.4f}; "
         f"by language: {thresholds['by_language']}")
     report, _ = evaluate(corpus, params, thresholds, oof=oof, pipeline=model, baselines=baselines)
     metadata = {

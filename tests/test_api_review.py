@@ -286,8 +286,9 @@ def test_model_endpoint_describes_the_active_model(client, moderator, app):
     thresholds = rt.models.state.thresholds
     assert body["thresholds"] == {
         "approve_below": thresholds.approve_below, "reject_at": thresholds.reject_at,
-        "by_language": {lang: {"approve_below": low, "reject_at": high}
-                        for lang, (low, high) in thresholds.by_language.items()},
+        "approve_parts_below": thresholds.approve_parts_below,
+        "by_language": {lang: {"approve_below": low, "reject_at": high, "approve_parts_below": parts}
+                        for lang, (low, high, parts) in thresholds.by_language.items()},
         "approve_unfamiliar": False}
     assert {"fr", "en"} <= set(body["thresholds"]["by_language"]) and {"fr", "en"} <= set(body["known_languages"])
     assert body["metrics"]["automation_at_error_budget"]["comments"]["reject_precision"] >= 0.99

@@ -8,7 +8,7 @@ import pytest
 
 from model_training.features import TRUSTED_DOMAINS
 from service import create_app
-from service.moderation.policy import Thresholds, model_decision
+from service.moderation.policy import Bounds, Thresholds, model_decision
 from service.moderation.scorer import Score
 
 DATA = Path(__file__).parent / "data"
@@ -34,8 +34,9 @@ def test_shipped_model_knows_french_and_english_with_thresholds_for_each(app):
     state = app.extensions["moderation"].models.state
     assert {"fr", "en"} <= state.active.known_languages
     assert set(state.thresholds.by_language) >= {"fr", "en"}
-    for approve_below, reject_at in state.thresholds.by_language.values():
-        assert 0 < approve_below < reject_at < 1
+    for bounds in state.thresholds.by_language.values():
+        assert 0 < bounds.approve_below < bounds.reject_at < 1
+        assert 0 < bounds.approve_parts_below <= bounds.reject_at  # comments of several sentences: their own
 
 
 def test_held_out_french_ham_is_mostly_approved_and_never_rejected(client):
@@ -75,7 +76,7 @@ def test_link_only_evidence_holds_instead_of_rejecting():
 
 
 def test_each_language_is_decided_by_its_own_thresholds():
-    thresholds = Thresholds(approve_below=0.1, reject_at=0.95, by_language={"fr": (0.2, 0.8)})
+    thresholds = Thresholds(approve_below=0.1, reject_at=0.95, by_language={"fr": Bounds(0.2, 0.8)})
     score = Score(probability=0.85, decision_value=1.7)
     assert model_decision(score, thresholds, language="fr").status == "rejected"
     assert model_decision(score, thresholds, language="en").status == "pending"
@@ -87,7 +88,8 @@ def test_each_language_is_decided_by_its_own_thresholds():
 def test_threshold_overrides_apply_to_every_language(config, redis_client):
     app = create_app({**config, "approve_below": 0.05, "reject_at": 0.99})
     thresholds = app.extensions["moderation"].models.state.thresholds
-    assert set(thresholds.by_language.values()) == {(0.05, 0.99)}
+    assert set(thresholds.by_language.values()) == {Bounds(0.05, 0.99, 0.05)}  # approve-below for parts too
+    assert thresholds.bounds == Bounds(0.05, 0.99, 0.05)
 
 
 def test_a_sites_own_domain_can_be_trusted(config, redis_client):
@@ -130,7 +132,7 @@ def test_the_link_check_uses_the_comments_own_language_thresholds(app):
     model = app.extensions["moderation"].models.state.active
     text = "Bon article, voir https://casino-lion-dor.bet pour les détails"
     score = model.scorer.score(text, explain=0)
-    thresholds = Thresholds(approve_below=0.1, reject_at=0.99, by_language={"fr": (0.1, score.probability - 0.01)})
+    thresholds = Thresholds(approve_below=0.1, reject_at=0.99, by_language={"fr": Bounds(0.1, score.probability - 0.01)})
     submission = {"text": text}
     bare = link_free_text(thresholds, submission, score, "fr")  # above the French reject_at: rescored without it
     assert bare is not None and "casino" not in bare and "article" in bare

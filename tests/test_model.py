@@ -56,6 +56,8 @@ def test_tampered_artifact_is_refused_before_unpickling(model_copy):
         ({"format": 99}, "model format 99 is not supported"),
         ({"features_version": 1}, "trained with features version 1, but this code computes version"),
         ({"thresholds": {"approve_below": 0.9, "reject_at": 0.1}}, "thresholds must satisfy"),
+        ({"thresholds": {"approve_below": 0.1, "reject_at": 0.5, "approve_parts_below": 0.6}},
+         "0 <= approve_parts_below <= reject_at"),
         ({"artifact": {"file": "../x", "sha256": "0"}}, "'artifact' must name a file in the directory"),
         ({"version": None, "__delete__": "version"}, "missing version"),
     ],

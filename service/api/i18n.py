@@ -38,6 +38,7 @@ REASONS = {
     "model_score_high": _l("The model is confident this is spam"),
     "model_score_low": _l("The model is confident this is legitimate"),
     "model_score_uncertain": _l("The model is unsure"),
+    "model_part_score_high": _l("Reads as legitimate, but a later sentence looks like spam"),
     "unfamiliar_language": _l("A language the model has not learnt"),
     "unfamiliar_text": _l("Words the model mostly does not know"),
     "link_only_evidence": _l("Only its link looks like spam"),

@@ -20,9 +20,8 @@ def active_model():
         "version": state.active.version,
         "created_at": metadata["created_at"],
         "features_version": metadata["features_version"],
-        "thresholds": {"approve_below": state.thresholds.approve_below, "reject_at": state.thresholds.reject_at,
-                       "by_language": {lang: {"approve_below": pair[0], "reject_at": pair[1]}
-                                       for lang, pair in state.thresholds.by_language.items()},
+        "thresholds": {**state.thresholds.bounds.as_dict(),
+                       "by_language": {lang: bounds.as_dict() for lang, bounds in state.thresholds.by_language.items()},
                        "approve_unfamiliar": state.thresholds.approve_unfamiliar},
         "model_thresholds": metadata["thresholds"],
         "known_languages": sorted(state.active.known_languages or []),

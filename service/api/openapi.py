@@ -39,6 +39,9 @@ DECISION_REQUEST = {
     "properties": {"decision": {"enum": list(DECISIONS)}, "note": {"type": "string", "maxLength": MAX_NOTE}},
 }
 STATUS = {"enum": ["approved", "pending", "rejected"]}
+BOUNDS = {"approve_below": {"type": "number"}, "reject_at": {"type": "number"},
+          "approve_parts_below": {"type": "number", "description": "approve-below of texts of several sentences, "
+                                                                   "held to their highest part (their sentence tails)"}}
 
 
 def _comment_record(fields) -> dict:
@@ -296,12 +299,9 @@ def build_document(fields, model_version: str) -> dict:
                                                                     "items": {"$ref": "#/components/schemas/Feature"}}}}}}},
         "ModelInfo": {"type": "object", "required": ["version", "created_at", "thresholds"], "properties": {
             "version": {"type": "string"}, "created_at": {"type": "string"},
-            "thresholds": {"type": "object", "properties": {"approve_below": {"type": "number"},
-                                                           "reject_at": {"type": "number"},
+            "thresholds": {"type": "object", "properties": {**BOUNDS,
                                                            "by_language": {"type": "object", "additionalProperties": {
-                                                               "type": "object", "properties": {
-                                                                   "approve_below": {"type": "number"},
-                                                                   "reject_at": {"type": "number"}}}},
+                                                               "type": "object", "properties": BOUNDS}},
                                                            "approve_unfamiliar": {"type": "boolean"}}},
             "known_languages": {"type": "array", "items": {"type": "string"}}}},
         "TokenList": {"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": {

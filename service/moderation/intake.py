@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model_training.features import URL_TOKEN, normalize_text
+from model_training.features import URL_TOKEN, normalize_text, sentence_tails
 from model_training.language import UNDETERMINED, detect_language, detect_languages, load_identifier
 
 from ..clock import iso
@@ -51,35 +51,78 @@ def normalized_text(submission: dict, thresholds: Thresholds) -> str:
 
 def link_free_text(thresholds: Thresholds, submission: dict, score: Score, language: str) -> str | None:
     """The normalised text without its links, when a link could be what pushes it to rejection; else None."""
-    _, reject_at = thresholds.for_language(language)
-    if score.probability < reject_at or URL_TOKEN not in score.normalized.split():
+    if score.probability < thresholds.for_language(language).reject_at or URL_TOKEN not in score.normalized.split():
         return None
     return normalize_text(submission["text"], trusted=thresholds.trusted_domains, keep_links=False)
 
 
-def score_without_links(model: LoadedModel, thresholds: Thresholds, submission: dict, score: Score,
-                        language: str) -> float | None:
-    """The score of the submission's link_free_text, when it has one (one text; a batch scores them together)."""
-    bare = link_free_text(thresholds, submission, score, language)
-    return None if bare is None else model.scorer.score(submission["text"], explain=0, normalized=bare).probability
+@dataclass(frozen=True)
+class Judged:
+    """A normalised text the policy judges, with its score and the approve-below its parts are held to (None:
+    the text is judged whole, not by its parts)."""
+
+    normalized: str
+    score: float
+    approve_parts_below: float | None
 
 
-def model_verdict(model: LoadedModel, thresholds: Thresholds, score: Score, language: str,
-                  without_links: float | None) -> Decision:
-    """What one model's score decides for a submission, before the rules bound it.
+def highest_parts(model: LoadedModel, texts: list[Judged]) -> list[float | None]:
+    """For each text of several sentences held to an approve-parts-below, the highest score among it and its
+    sentence tails; None for the others (judged whole).
 
-    `without_links` is the score of its link_free_text, None when it has none.
+    The tails are scored only where they can change the outcome: a text
+    already at or above its threshold gets its own score, which rules
+    approval out as surely. The tails of every text are scored together.
     """
-    return model_decision(score, thresholds, language=language, known_languages=model.known_languages,
-                          without_links=without_links)
+    out: list[float | None] = [None] * len(texts)
+    tails, owners = [], []
+    for i, text in enumerate(texts):
+        if text.approve_parts_below is None:
+            continue
+        own = sentence_tails(text.normalized)
+        if own:
+            out[i] = text.score
+            if text.score < text.approve_parts_below:
+                tails += own
+                owners += [i] * len(own)
+    for i, probability in zip(owners, model.scorer.probabilities(tails), strict=True):
+        out[i] = max(out[i], probability)
+    return out
+
+
+def model_verdicts(model: LoadedModel, thresholds: Thresholds, submissions: list[dict], scores: list[Score],
+                   languages: list[str]) -> list[Decision]:
+    """What one model's scores decide for submissions, before the rules bound them.
+
+    Around the scores, what the policy needs: the highest part of texts of
+    several sentences, and the score without links (its highest part too)
+    of a text its link could reject. Each of these is scored as one batch.
+    """
+    bounds = [thresholds.for_language(language) for language in languages]
+    parts = highest_parts(model, [Judged(s.normalized, s.probability, b.approve_parts_below)
+                                  for s, b in zip(scores, bounds, strict=True)])
+    bare = [link_free_text(thresholds, *args) for args in zip(submissions, scores, languages, strict=True)]
+    linked = [i for i, text in enumerate(bare) if text is not None]
+    wholes = model.scorer.probabilities([bare[i] for i in linked])
+    without_links: list[float | None] = [None] * len(scores)
+    for i, whole in zip(linked, wholes, strict=True):
+        without_links[i] = whole
+    # The link-free text of a comment judged by its parts is judged by its parts too.
+    bare_parts = highest_parts(model, [Judged(bare[i], whole, bounds[i].approve_parts_below if parts[i] is not None else None)
+                                       for i, whole in zip(linked, wholes, strict=True)])
+    for i, part in zip(linked, bare_parts, strict=True):
+        if part is not None:
+            without_links[i] = part
+    return [model_decision(score, thresholds, language=language, known_languages=model.known_languages,
+                           without_links=bare_score, parts=part)
+            for score, language, bare_score, part in zip(scores, languages, without_links, parts, strict=True)]
 
 
 def scored_verdict(model: LoadedModel, thresholds: Thresholds, submission: dict, normalized: str,
                    language: str) -> tuple[Score, Decision]:
     """One model's score of a submission (with its explanation) and what that score decides."""
     score = model.scorer.score(submission["text"], explain=FEATURES_SHOWN, normalized=normalized)
-    return score, model_verdict(model, thresholds, score, language,
-                                score_without_links(model, thresholds, submission, score, language))
+    return score, model_verdicts(model, thresholds, [submission], [score], [language])[0]
 
 
 def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *,
@@ -87,22 +130,16 @@ def preview(state: ModelState, submissions: list[dict], hits: list[list[Hit]], *
     """The decisions validated submissions would get as new texts, each within its rules' hits (nothing stored).
 
     The batch is scored at once (`LinearScorer.score_many`), with `explain`
-    contributions each (0: none), and so are the texts that are rescored
-    without their links.
+    contributions each (0: none), and so are the texts the policy scores
+    around them (sentence tails, texts without their links).
     """
     model, thresholds = state.active, state.thresholds
     scores = model.scorer.score_many([normalized_text(s, thresholds) for s in submissions], explain=explain)
     languages = [language_of(detected, s.get("lang"))
                  for detected, s in zip(detect_languages([s["text"] for s in submissions]), submissions, strict=True)]
-    bare = [link_free_text(thresholds, *args) for args in zip(submissions, scores, languages, strict=True)]
-    linked = [i for i, text in enumerate(bare) if text is not None]
-    rescored = model.scorer.score_many([bare[i] for i in linked], explain=0)
-    without_links = dict(zip(linked, (s.probability for s in rescored), strict=True))
-    assessments = []
-    for i, (score, language, bounds) in enumerate(zip(scores, languages, hits, strict=True)):
-        verdict = model_verdict(model, thresholds, score, language, without_links.get(i))
-        assessments.append(Assessment(score, within_rules(verdict, bounds), language))
-    return assessments
+    verdicts = model_verdicts(model, thresholds, submissions, scores, languages)
+    return [Assessment(score, within_rules(verdict, bounds), language)
+            for score, verdict, language, bounds in zip(scores, verdicts, languages, hits, strict=True)]
 
 
 def submit(guard: Guard, state: ModelState, submission: dict, *, ip: str | None, site: str | None,

@@ -23,7 +23,7 @@ from ..errors import ModelError
 from ..storage import keys, model_registry
 from ..storage.client import UNAVAILABLE, connect
 from .model import LoadedModel, load_model
-from .policy import Thresholds
+from .policy import Bounds, Thresholds
 
 log = logging.getLogger("service.models")
 
@@ -40,15 +40,22 @@ class ModelState:
 
 def thresholds_of(model: LoadedModel, overrides: tuple = (None, None), *, approve_unfamiliar: bool = False,
                   trusted_domains: frozenset = TRUSTED_DOMAINS) -> Thresholds:
-    """A model's thresholds; an override replaces that threshold for every language."""
+    """A model's thresholds; an override replaces that threshold for every language (the approve-below
+    override replaces the one for texts of several sentences too)."""
     approve_below, reject_at = overrides
-    own = model.thresholds
-    by_language = {language: (approve_below if approve_below is not None else pair["approve_below"],
-                              reject_at if reject_at is not None else pair["reject_at"])
-                   for language, pair in own.get("by_language", {}).items()}
-    return Thresholds(approve_below=own["approve_below"] if approve_below is None else approve_below,
-                      reject_at=own["reject_at"] if reject_at is None else reject_at,
-                      approve_unfamiliar=approve_unfamiliar, trusted_domains=trusted_domains, by_language=by_language)
+
+    def bounds(own: dict) -> Bounds:
+        parts = own.get("approve_parts_below")
+        return Bounds(own["approve_below"] if approve_below is None else approve_below,
+                      own["reject_at"] if reject_at is None else reject_at,
+                      parts if approve_below is None or parts is None else approve_below)
+
+    own = bounds(model.thresholds)
+    return Thresholds(approve_below=own.approve_below, reject_at=own.reject_at,
+                      approve_parts_below=own.approve_parts_below, approve_unfamiliar=approve_unfamiliar,
+                      trusted_domains=trusted_domains,
+                      by_language={language: bounds(pair)
+                                   for language, pair in model.thresholds.get("by_language", {}).items()})
 
 
 class ModelManager:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from model_training.features import TRUSTED_DOMAINS
 from model_training.language import UNDETERMINED
@@ -16,10 +17,32 @@ from .scorer import Score
 MIN_KNOWN_WORD_SHARE = 0.35
 
 
+class Bounds(NamedTuple):
+    """The thresholds one comment is judged by (its language's own, or the model's)."""
+
+    approve_below: float
+    reject_at: float
+    approve_parts_below: float | None = None  # for texts of several sentences; None: judged like the others
+
+    def as_dict(self) -> dict:
+        """As the API and the model's metadata name them (approve_parts_below only where there is one)."""
+        return {name: value for name, value in self._asdict().items() if value is not None}
+
+    def approval(self, score: float, parts: float | None) -> tuple[float, float]:
+        """The score approval is judged on and the threshold it must stay below: a text of several sentences
+        (`parts`, the highest score of its sentence tails) is judged by its highest part, at its own threshold."""
+        if parts is None or self.approve_parts_below is None:
+            return score, self.approve_below
+        return max(score, parts), self.approve_parts_below
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """score < approve_below: approved; score >= reject_at: rejected; between: pending review.
 
+    A text of several sentences is approved only when neither it nor any of
+    its sentence tails score `approve_parts_below` or more (models trained
+    before that rule have none, and judge it by its whole score).
     A text in a language or style the model has not learned is never
     auto-rejected, and is auto-approved only when `approve_unfamiliar` is set:
     a low score on words the model does not know is no evidence of ham.
@@ -28,13 +51,19 @@ class Thresholds:
 
     approve_below: float
     reject_at: float
+    approve_parts_below: float | None = None
     approve_unfamiliar: bool = False
     trusted_domains: frozenset = TRUSTED_DOMAINS
-    by_language: dict = field(default_factory=dict)  # language -> (approve_below, reject_at) of its own
+    by_language: dict = field(default_factory=dict)  # language -> Bounds of its own
 
-    def for_language(self, language: str) -> tuple[float, float]:
-        """The (approve_below, reject_at) pair that applies to a comment in this language."""
-        return self.by_language.get(language, (self.approve_below, self.reject_at))
+    @property
+    def bounds(self) -> Bounds:
+        """The Bounds of every language without its own."""
+        return Bounds(self.approve_below, self.reject_at, self.approve_parts_below)
+
+    def for_language(self, language: str) -> Bounds:
+        """The Bounds that apply to a comment in this language."""
+        return self.by_language.get(language) or self.bounds
 
 
 @dataclass(frozen=True)
@@ -75,31 +104,51 @@ def unfamiliarity(score: Score, language: str, known_languages: frozenset | None
 
 
 def model_decision(score: Score, thresholds: Thresholds, *, language: str = UNDETERMINED,
-                   known_languages: frozenset | None = None, without_links: float | None = None) -> Decision:
+                   known_languages: frozenset | None = None, without_links: float | None = None,
+                   parts: float | None = None) -> Decision:
     """Apply the thresholds; text in an unseen language or style is held for review instead of auto-decided.
 
+    `parts` is the highest score of the text's sentence tails (None when it
+    is one sentence): a comment that opens on the article and makes its
+    offer after it is approved only when that offer scores low too.
     `without_links` is the score of the text with its links removed, when it
-    has any: a comment whose words alone would be approved is not rejected
-    for a link alone, but held for a person.
+    has any (its highest part, for a text of several sentences): a comment
+    whose words alone would be approved is not rejected for a link alone,
+    but held for a person.
     """
     p = score.probability
-    approve_below, reject_at = thresholds.for_language(language)
+    bounds = thresholds.for_language(language)
+    judged, approve_below = bounds.approval(p, parts)
     doubts = unfamiliarity(score, language, known_languages)
-    if p >= reject_at:
-        shown_p, shown_t = distinct(p, reject_at)
+    if p >= bounds.reject_at:
+        shown_p, shown_t = distinct(p, bounds.reject_at)
         high = reason("model_score_high", f"Spam probability {shown_p} is at or above {shown_t}.")
         if without_links is not None and without_links < approve_below:
             doubts.append(reason("link_only_evidence",
                                  f"Without its link the text scores {without_links:.3f}, like a legitimate comment: "
                                  "a link alone does not reject it.", score_without_links=round(without_links, 6)))
         return Decision("pending", [high, *doubts]) if doubts else Decision("rejected", [high])
-    if p < approve_below:
-        shown_p, shown_t = distinct(p, approve_below)
-        low = reason("model_score_low", f"Spam probability {shown_p} is below {shown_t}.")
+    if judged < approve_below:
+        if parts is None or bounds.approve_parts_below is None:
+            shown_p, shown_t = distinct(p, approve_below)
+            message = f"Spam probability {shown_p} is below {shown_t}."
+        else:
+            shown_p, shown_t, shown_part = distinct(p, approve_below, judged)
+            message = (f"Spam probability {shown_p} is below {shown_t}, as is each part of the text from a later "
+                       f"sentence on (at most {shown_part}).")
+        low = reason("model_score_low", message)
         if doubts and not thresholds.approve_unfamiliar:
             return Decision("pending", [low, *doubts])
         return Decision("approved", [low])
-    shown_low, shown_p, shown_high = distinct(approve_below, p, reject_at)
+    if p < approve_below:  # the whole text would pass, but a later part of it reads as spam
+        shown_p, shown_t, shown_part = distinct(p, approve_below, judged)
+        return Decision("pending", [
+            reason("model_part_score_high",
+                   f"Spam probability {shown_p} is below {shown_t}, but from one of its later sentences on "
+                   f"the text scores {shown_part}: what follows its opening may be an offer.",
+                   part_score=round(judged, 6)),
+            *doubts])
+    shown_low, shown_p, shown_high = distinct(approve_below, p, bounds.reject_at)
     return Decision("pending", [
         reason("model_score_uncertain", f"Spam probability {shown_p} is between {shown_low} and {shown_high}."),
         *doubts])

@@ -32,6 +32,7 @@ WORD_CACHE_SIZE = 50_000
 MAX_CACHED_WORD = 32
 _INDEX = np.dtype(np.int32)
 FEATURE_DIGITS = 4  # the decimals of an explanation's weights
+BATCH_FROM = 4  # texts from which `probabilities` scores them as a batch (measured: one text 0.13 ms alone, 0.21 in a batch)
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,13 @@ class LinearScorer:
         return [Score(_sigmoid(value), value, text, explained, share)
                 for value, text, explained, share in zip(decision.tolist(), normalized, contributions, known_share,
                                                          strict=True)]
+
+    def probabilities(self, normalized: list[str]) -> list[float]:
+        """The spam probabilities of normalised texts, without explanations: one by one for a few (quicker, as
+        a batch's matrices cost more to set up than a short text costs to score), as one batch for more."""
+        if len(normalized) < BATCH_FROM:
+            return [self.score("", explain=0, normalized=text).probability for text in normalized]
+        return [score.probability for score in self.score_many(normalized, explain=0)]
 
     # Explanations: a text's `explain` largest contributions (None: all, 0: none), largest |c| first, as
     # (block, n-gram, c). Its cells come in block, then n-gram order, which stable sorts keep for equal
