@@ -6,8 +6,9 @@ For every comment of a labelled file (the shipped French corpus by default), tim
 verdict as a submission gets it (`intake.scored_verdict`: the score with its explanation, the sentence
 tails when they can change the outcome, the link-free text when its link could reject it, the decision),
 once with the shipped model's thresholds and once with the same thresholds without `approve_parts_below`
-(the whole-score rule). Prints Markdown: the median and mean µs per comment of each, over the comments
-whose tails are scored and over all, after `--rounds` passes (the median pass of each comment).
+(the whole-score rule), the two in turn for each comment. Prints Markdown: the median and mean µs per
+comment of each, over the comments whose tails are scored and over all (each comment's median pass of
+`--rounds`).
 """
 
 from __future__ import annotations
@@ -31,15 +32,23 @@ from service.moderation.model import load_model  # noqa: E402
 from service.moderation.model_manager import thresholds_of  # noqa: E402
 
 
-def per_comment(model, thresholds, prepared, rounds: int) -> list[float]:
-    """The median µs of each comment's verdict over `rounds` passes."""
-    times = [[] for _ in prepared]
-    for _ in range(rounds):
+def per_comment(model, rules: list, prepared, rounds: int) -> list[list[float]]:
+    """For each set of thresholds in `rules`, the median µs of each comment's verdict over `rounds` passes.
+
+    Each comment is timed under every rule in turn, the order alternating
+    from one pass to the next, so that neither rule finds the caches warmed
+    by the other more often, after one untimed pass over every comment.
+    """
+    times = [[[] for _ in prepared] for _ in rules]
+    for round_number in range(rounds + 1):
         for i, (submission, normalized, language) in enumerate(prepared):
-            start = time.perf_counter()
-            intake.scored_verdict(model, thresholds, submission, normalized, language)
-            times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) * 1e6 for t in times]
+            order = range(len(rules)) if (round_number + i) % 2 else reversed(range(len(rules)))
+            for r in order:
+                start = time.perf_counter()
+                intake.scored_verdict(model, rules[r], submission, normalized, language)
+                if round_number:
+                    times[r][i].append(time.perf_counter() - start)
+    return [[statistics.median(t) * 1e6 for t in rule] for rule in times]
 
 
 def main() -> None:
@@ -57,10 +66,7 @@ def main() -> None:
     for text in texts:
         normalized = normalize_text(text, trusted=parts.trusted_domains)
         prepared.append(({"text": text}, normalized, intake.language_of(detect_language(text), None)))
-    for submission, normalized, language in prepared[:50]:  # warm the word caches
-        intake.scored_verdict(model, parts, submission, normalized, language)
-    with_parts = per_comment(model, parts, prepared, args.rounds)
-    without = per_comment(model, whole, prepared, args.rounds)
+    without, with_parts = per_comment(model, [whole, parts], prepared, args.rounds)
     scored = [i for i, (_, normalized, language) in enumerate(prepared)
               if sentence_tails(normalized) and (parts.for_language(language).approve_parts_below or 0)
               > model.scorer.score("", explain=0, normalized=normalized).probability]
