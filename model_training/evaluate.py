@@ -119,10 +119,10 @@ class OutOfFold:
 def score_with_parts(model, normalized: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each normalised text's score by a fitted pipeline without its normalisation step, and the highest score
     of its sentence tails (NaN for a text of one sentence), in one `predict_proba`."""
-    tails = [sentence_tails(text) for text in normalized]
-    owners = np.repeat(np.arange(len(normalized)), [len(t) for t in tails])
     if not normalized:
         return np.zeros(0), np.zeros(0)
+    tails = [sentence_tails(text) for text in normalized]
+    owners = np.repeat(np.arange(len(normalized)), [len(t) for t in tails])
     probabilities = model.predict_proba([*normalized, *itertools.chain.from_iterable(tails)])[:, 1]
     parts = np.full(len(normalized), -np.inf)
     np.maximum.at(parts, owners, probabilities[len(normalized):])

@@ -86,7 +86,8 @@ def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
     approve_below = min(highest_safe_approve_below(labels[m], oof.scores[m], targets.max_spam_approved)
                         for m in masks)
     # Texts of several sentences are approved by their highest part, which reads differently: their own
-    # approve-below, chosen on them only (today's, applied to the highest part, if no group holds such spam).
+    # approve-below, chosen on them only (the one-sentence one, applied to the highest part, if no group holds
+    # such spam).
     several = ~np.isnan(oof.parts)
     highest = np.fmax(oof.scores, oof.parts)
     approve_parts_below = min(highest_safe_approve_below(labels[m & several], highest[m & several],

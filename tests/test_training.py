@@ -226,6 +226,9 @@ def test_train_command_writes_a_model_the_service_loads(tmp_path, uci_data, caps
     assert metadata["metrics"]["out_of_fold"]["roc_auc"] > 0.9
     assert metadata["metrics"]["leave_one_video_out"]["videos"] == 3
     assert metadata["data"]["languages"]["en"] > 500
+    for bounds in (metadata["thresholds"], *metadata["thresholds"]["by_language"].values()):
+        assert 0 < bounds["approve_parts_below"] <= bounds["reject_at"]  # comments of several sentences
+    assert "(several sentences: " in (out_dir / "report" / "report.md").read_text()
     assert load_model(out_dir).version == metadata["version"]
     assert load_model(out_dir).known_languages == frozenset({"en"})
     report = json.loads((out_dir / "report" / "report.json").read_text())
@@ -276,6 +279,7 @@ def test_evaluate_writes_report_with_baselines_and_plots(tmp_path, uci_data):
     markdown = (out / "report.md").read_text()
     assert "## Leave one video out" in markdown and "| multinomial_nb |" in markdown
     assert "## Most confident mistakes (out of fold)" in markdown
+    assert "Thresholds: approve below 0.1000, reject at 0.9000." in markdown  # a configuration from before parts
     by_language = report["by_language"]
     assert "en" in by_language and set(by_language) <= {"en", "und", "other"}
     assert sum(s["examples"] for s in by_language.values()) == report["overall"]["examples"]

@@ -108,8 +108,9 @@ def model_verdicts(model: LoadedModel, thresholds: Thresholds, submissions: list
     for i, whole in zip(linked, wholes, strict=True):
         without_links[i] = whole
     # The link-free text of a comment judged by its parts is judged by its parts too.
-    bare_parts = highest_parts(model, [Judged(bare[i], whole, bounds[i].approve_parts_below if parts[i] is not None else None)
-                                       for i, whole in zip(linked, wholes, strict=True)])
+    held_to = [bounds[i].approve_parts_below if parts[i] is not None else None for i in linked]
+    bare_parts = highest_parts(model, [Judged(bare[i], whole, below)
+                                       for i, whole, below in zip(linked, wholes, held_to, strict=True)])
     for i, part in zip(linked, bare_parts, strict=True):
         if part is not None:
             without_links[i] = part

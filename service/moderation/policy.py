@@ -108,9 +108,10 @@ def model_decision(score: Score, thresholds: Thresholds, *, language: str = UNDE
                    parts: float | None = None) -> Decision:
     """Apply the thresholds; text in an unseen language or style is held for review instead of auto-decided.
 
-    `parts` is the highest score of the text's sentence tails (None when it
-    is one sentence): a comment that opens on the article and makes its
-    offer after it is approved only when that offer scores low too.
+    `parts` is the highest score among the text's sentence tails (the whole
+    text's may be counted in; None when it is one sentence): a comment that
+    opens on the article and makes its offer after it is approved only when
+    that offer scores low too.
     `without_links` is the score of the text with its links removed, when it
     has any (its highest part, for a text of several sentences): a comment
     whose words alone would be approved is not rejected for a link alone,
