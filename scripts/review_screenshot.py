@@ -23,9 +23,11 @@ from service.storage.server import RedisServer, free_port  # noqa: E402
 
 # Comments the shipped model sends to review with its own thresholds (checked when the screenshot is made).
 SAMPLES = [
-    ("Mariam", "Attention, un faux agent Wave m'a appelé hier pour me demander mon code secret. Ne donnez rien !"),
+    ("Mariam", "Attention, un faux agent Wave m'a appelé hier pour me demander mon code secret : ne donnez rien"),
     ("Professeur Kofi", "Professeur Kofi, grand voyant médium, résout tous vos problèmes de couple et de travail."),
     ("Jean", "Gagnez de l'argent facilement depuis chez vous, contactez-moi en privé"),
+    ("Fatou", "Les enseignants ont raison de réclamer leurs primes, le ministre doit répondre et payer ce qui est dû "
+              "depuis deux ans. Contactez-moi pour un prêt rapide."),  # held for its last sentence
     ("promo2026", "Buy cheap viagra online"),
 ]
 
