@@ -85,15 +85,12 @@ def choose_thresholds(labels, oof: OutOfFold, groups, targets: Targets) -> dict:
     masks = [groups == g for g in sorted(set(groups))]
     approve_below = min(highest_safe_approve_below(labels[m], oof.scores[m], targets.max_spam_approved)
                         for m in masks)
-    # Texts of several sentences are approved by their highest part, which reads differently: their own
-    # approve-below, chosen on them only (the one-sentence one, applied to the highest part, if no group holds
-    # such spam).
-    several = ~np.isnan(oof.parts)
+    # Texts of several sentences are approved by their highest part: a tail that makes an offer reads like a
+    # spam of one sentence, so their approve-below is the same quantile of every spam's highest part (a
+    # one-sentence spam's is its whole score).
     highest = np.fmax(oof.scores, oof.parts)
-    approve_parts_below = min(highest_safe_approve_below(labels[m & several], highest[m & several],
-                                                         targets.max_spam_approved) for m in masks)
-    if approve_parts_below >= 1.0:
-        approve_parts_below = approve_below
+    approve_parts_below = min(highest_safe_approve_below(labels[m], highest[m], targets.max_spam_approved)
+                              for m in masks)
     _, could_reject = policy_outcome(oof, {"approve_below": approve_below, "reject_at": 0.0,
                                            "approve_parts_below": approve_parts_below})
     reject_at = max(lowest_safe_reject_at(labels[m], oof.scores[m], targets.reject_precision)

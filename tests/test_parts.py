@@ -148,6 +148,18 @@ def test_without_spam_of_several_sentences_their_threshold_is_the_one_sentence_o
     assert chosen["approve_parts_below"] == chosen["approve_below"]
 
 
+def test_a_tail_is_held_to_the_level_of_spam_of_one_sentence():
+    # Ham of several sentences whose tails score up to 0.6, spam of one sentence from 0.35: a tail scoring like
+    # that spam is not approved, however low the rest of its text scores.
+    labels = np.array([0] * 50 + [1] * 50)
+    scores = np.concatenate([np.linspace(0.0, 0.1, 50), np.linspace(0.35, 0.99, 50)])
+    parts = np.concatenate([np.linspace(0.0, 0.6, 50), np.full(50, np.nan)])
+    chosen = choose_thresholds(labels, out_of_fold(scores, parts), np.array(["site"] * 100), Targets())
+    assert 0.35 <= chosen["approve_parts_below"] < 0.37
+    approved, _ = policy_outcome(out_of_fold(scores, parts), chosen)
+    assert approved[:50].tolist() == (parts[:50] < chosen["approve_parts_below"]).tolist()
+
+
 # The shipped model: its whole text reads as French ham (about 0.11, under approve-below for one sentence); its
 # last sentence, an offer, does not.
 LOAN_AFTER_OPENING = ("Les enseignants ont raison de réclamer leurs primes, le ministre doit répondre et payer ce qui "
