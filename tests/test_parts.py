@@ -12,6 +12,7 @@ from model_training.features import normalize_text, sentence_tails
 from model_training.train import Targets, choose_thresholds
 from service.config import DEFAULT_MODELS_DIR
 from service.moderation.intake import Judged, highest_parts
+from service.moderation.model import load_model
 from service.moderation.policy import Bounds, Thresholds, model_decision
 from service.moderation.scorer import Score
 from service.storage import tokens
@@ -88,7 +89,6 @@ def pipeline():
 
 @pytest.fixture(scope="module")
 def model():
-    from service.moderation.model import load_model
     return load_model(DEFAULT_MODELS_DIR)
 
 
