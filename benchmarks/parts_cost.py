@@ -8,7 +8,8 @@ tails when they can change the outcome, the link-free text when its link could r
 once with the shipped model's thresholds and once with the same thresholds without `approve_parts_below`
 (the whole-score rule), the two in turn for each comment. Prints Markdown: the median and mean µs per
 comment of each, over the comments whose tails are scored and over all (each comment's median pass of
-`--rounds`).
+`--rounds`); then the verdict's time for the longest comments a submission may hold, written to have as many
+sentences as they can (MAX_TAILS bounds the tails scored).
 """
 
 from __future__ import annotations
@@ -79,6 +80,30 @@ def main() -> None:
         a, b = [without[i] for i in rows], [with_parts[i] for i in rows]
         print(f"| {name} ({len(a)}) | {statistics.median(a):.0f} | {statistics.median(b):.0f} | "
               f"{statistics.fmean(a):.0f} | {statistics.fmean(b):.0f} |")
+    longest(model, parts)
+
+
+# The longest comments a submission may hold (65,525 bytes), written to have as many sentences as they can:
+# each is cut at 65,000 characters.
+LONGEST = {
+    "one sentence": "Merci pour cet article, vraiment ",
+    "13,000 one-word sentences": "Oui. ",
+    "2,130 sentences of five or six words": "Bon article sur la pêche. Je suis d'accord avec le ministre. ",
+}
+
+
+def longest(model, thresholds) -> None:
+    """The verdict's time for the longest comments, whose tails MAX_TAILS bounds."""
+    print("\n| longest comment (65,000 characters) | tails scored | verdict ms (median of 5) |\n|---|---|---|")
+    for name, unit in LONGEST.items():
+        text = (unit * (65_000 // len(unit) + 1))[:65_000]
+        normalized = normalize_text(text, trusted=thresholds.trusted_domains)
+        times = []
+        for _ in range(6):
+            start = time.perf_counter()
+            intake.scored_verdict(model, thresholds, {"text": text}, normalized, "fr")
+            times.append(time.perf_counter() - start)
+        print(f"| {name} | {len(sentence_tails(normalized))} | {statistics.median(times[1:]) * 1e3:.1f} |")
 
 
 if __name__ == "__main__":

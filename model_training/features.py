@@ -284,10 +284,15 @@ def normalize_text(text: str, *, trusted=TRUSTED_DOMAINS, keep_links: bool = Tru
 
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+# Tails a text has at most: from its 2nd to its 9th sentence on. Each tail is scored, so without a bound a text
+# of many short sentences ("Oui. Oui. Oui. ...", 1,000 in 5,000 characters) would cost as many scorings as it
+# has sentences; 99.5 % of the corpora's comments have no more than 8 tails.
+MAX_TAILS = 8
 
 
 def sentence_tails(normalized: str) -> list[str]:
-    """A normalised text from its second sentence on, from its third on, and so on (empty for one sentence).
+    """A normalised text from its second sentence on, from its third on, and so on (empty for one sentence),
+    up to MAX_TAILS of them.
 
     Spam often opens with a sentence about the article and makes its offer
     after it; scored whole, the opening dilutes the offer. A comment is
@@ -295,7 +300,7 @@ def sentence_tails(normalized: str) -> list[str]:
     `model_training.evaluate.policy_outcome`). Sentences end at `.`, `!`
     or `?` followed by a space, which normalisation keeps.
     """
-    sentences = _SENTENCE_END_RE.split(normalized)
+    sentences = _SENTENCE_END_RE.split(normalized, maxsplit=MAX_TAILS)
     return [" ".join(sentences[k:]) for k in range(1, len(sentences))]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from model_training.artifact import load_verified, resolve_model_dir
 from model_training.evaluate import OutOfFold, policy_outcome, score_texts, score_with_parts
-from model_training.features import normalize_text, sentence_tails
+from model_training.features import MAX_TAILS, normalize_text, sentence_tails
 from model_training.train import Targets, choose_thresholds
 from service.config import DEFAULT_MODELS_DIR
 from service.moderation.intake import Judged, highest_parts
@@ -36,6 +36,14 @@ OFFER = ("Le chômage des jeunes dont parle l'article est une réalité, il faut
 ])
 def test_sentence_tails_are_the_text_from_each_later_sentence_on(normalized, tails):
     assert sentence_tails(normalized) == tails
+
+
+def test_a_text_of_many_sentences_has_at_most_max_tails_the_last_one_holding_the_rest():
+    # Every tail is scored: "oui. " a thousand times must not cost a thousand scorings.
+    sentences = [f"phrase {i}." for i in range(1000)]
+    tails = sentence_tails(" ".join(sentences))
+    assert len(tails) == MAX_TAILS
+    assert tails[0] == " ".join(sentences[1:]) and tails[-1] == " ".join(sentences[MAX_TAILS:])
 
 
 def decide(p, parts=None, thresholds=PARTS, **kwargs):
