@@ -32,7 +32,8 @@ WORD_CACHE_SIZE = 50_000
 MAX_CACHED_WORD = 32
 _INDEX = np.dtype(np.int32)
 FEATURE_DIGITS = 4  # the decimals of an explanation's weights
-BATCH_FROM = 4  # texts from which `probabilities` scores them as a batch (measured: one text 0.13 ms alone, 0.21 in a batch)
+BATCH_FROM = 4  # texts from which `probabilities` scores them as a batch (French sentence tails: 1 takes 0.08 ms alone,
+# 0.20 as a batch; 4 take 0.29 ms either way; 6, 0.45 alone and 0.42 as a batch)
 
 
 @dataclass(frozen=True)
