@@ -311,13 +311,11 @@ def threshold_mask(corpus: Corpus) -> list[bool]:
     return [group.split(":", 1)[0] not in AUXILIARY_FORMATS for group in corpus.groups]
 
 
-def link_free_texts(texts: list[str]) -> list[str | None]:
-    """For every text with a link, its normalised form without the link (what the policy rescores); else None."""
-    out = []
-    for text in texts:
-        normalized = normalize_text(text)
-        out.append(normalize_text(text, keep_links=False) if URL_TOKEN in normalized.split() else None)
-    return out
+def link_free_texts(texts: list[str], normalized: list[str]) -> list[str | None]:
+    """For every text whose normalised form has a link, its normalised form without the link (what the policy
+    rescores); else None."""
+    return [normalize_text(text, keep_links=False) if URL_TOKEN in plain.split() else None
+            for text, plain in zip(texts, normalized, strict=True)]
 
 
 def fold_groups(corpus: Corpus) -> list[str]:

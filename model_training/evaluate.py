@@ -39,6 +39,8 @@ LANGUAGE_SHOWN_FROM = 20
 # A model's thresholds, which each language can have of its own (`approve_parts_below`: models trained since
 # the parts rule; older ones judge every text by its whole score).
 THRESHOLD_NAMES = ("approve_below", "reject_at", "approve_parts_below")
+# What a model's scoring of texts gives an OutOfFold (the rest, languages and familiarity, comes from the texts).
+SCORE_FIELDS = ("scores", "without_links", "parts", "parts_without_links")
 EXCERPT_CHARS = 160
 
 
@@ -129,22 +131,25 @@ def score_with_parts(model, normalized: list[str]) -> tuple[np.ndarray, np.ndarr
     return probabilities[:len(normalized)], np.where(np.isinf(parts), np.nan, parts)
 
 
-def score_texts(model, texts, *, policy: bool = True) -> OutOfFold:
-    """Score raw texts with a fitted pipeline: with `policy`, as the service decides them (sentence tails, and
-    the link-free text of those with a link); the languages are left for the caller to detect."""
+def score_texts(model, texts, *, policy: bool = True) -> dict[str, np.ndarray]:
+    """Score raw texts with a fitted pipeline: OutOfFold's score fields (`SCORE_FIELDS`). With `policy`, as the
+    service decides them: their sentence tails, and the link-free text of those with a link; without, NaN there."""
     texts = list(texts)
     n = len(texts)
-    empty = np.full(n, np.nan)
+    scored = {field: np.full(n, np.nan) for field in SCORE_FIELDS}
+    if not n:
+        return scored
     if not policy:
-        return OutOfFold(model.predict_proba(texts)[:, 1] if n else np.zeros(0), empty, empty, empty)
+        scored["scores"] = model.predict_proba(texts)[:, 1]
+        return scored
     normalized = model[0].transform(texts)
-    scores, parts = score_with_parts(model[1:], normalized)
-    bare = link_free_texts(texts)
+    scored["scores"], scored["parts"] = score_with_parts(model[1:], normalized)
+    bare = link_free_texts(texts, normalized)
     linked = [i for i, text in enumerate(bare) if text is not None]
-    without_links, parts_without_links = np.full(n, np.nan), np.full(n, np.nan)
     if linked:  # already normalised
-        without_links[linked], parts_without_links[linked] = score_with_parts(model[1:], [bare[i] for i in linked])
-    return OutOfFold(scores, without_links, empty, empty, parts, parts_without_links)
+        scored["without_links"][linked], scored["parts_without_links"][linked] = score_with_parts(
+            model[1:], [bare[i] for i in linked])
+    return scored
 
 
 def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=None, hold_out=None,
@@ -160,20 +165,18 @@ def cross_validate(corpus: Corpus, make_model, *, name: str = "model", folds=Non
     labels = np.asarray(corpus.labels)
     weights = np.asarray(corpus.weights)
     groups = np.asarray(fold_groups(corpus) if folds is None else folds)
-    n = len(texts)
-    scored = OutOfFold(np.zeros(n), *(np.full(n, np.nan) for _ in range(5)))
+    scored = {field: np.zeros(len(texts)) if field == "scores" else np.full(len(texts), np.nan)
+              for field in SCORE_FIELDS}
     unique = sorted(set(groups)) if hold_out is None else list(hold_out)
     with progress(total=len(unique), desc=f"{name}: groups held out") as bar:
         for group in unique:
             held_out = groups == group
             model = fit_model(make_model(), texts[~held_out], labels[~held_out], weights[~held_out])
-            part = score_texts(model, texts[held_out], policy=policy)
-            for field in ("scores", "without_links", "parts", "parts_without_links"):
-                getattr(scored, field)[held_out] = getattr(part, field)
+            for field, values in score_texts(model, texts[held_out], policy=policy).items():
+                scored[field][held_out] = values
             bar.update()
     languages = np.asarray(detect_languages(corpus.texts))
-    scored.languages, scored.familiar = languages, familiar_languages(languages, np.ones(n, bool))
-    return scored
+    return OutOfFold(**scored, languages=languages, familiar=familiar_languages(languages, np.ones(len(texts), bool)))
 
 
 def score_unseen(model, texts: list[str], trained_languages) -> OutOfFold:
@@ -183,10 +186,9 @@ def score_unseen(model, texts: list[str], trained_languages) -> OutOfFold:
     `trained_languages` are the languages of the model's training texts (one
     entry per text), which decide which of these texts it knows enough of.
     """
-    scored = score_texts(model, texts)
-    scored.languages = np.asarray(detect_languages(list(texts)), dtype=object)
-    scored.familiar = np.isin(scored.languages, list(known_languages(np.asarray(trained_languages, dtype=object))))
-    return scored
+    languages = np.asarray(detect_languages(list(texts)), dtype=object)
+    return OutOfFold(**score_texts(model, texts), languages=languages,
+                     familiar=np.isin(languages, list(known_languages(np.asarray(trained_languages, dtype=object)))))
 
 
 def known_languages(trained_languages: np.ndarray) -> set:

@@ -118,8 +118,8 @@ def test_training_and_the_service_find_the_same_highest_part(pipeline, model):
     assert highest_parts(model, [Judged(normalized[0], scores[0], scores[0])]) == [scores[0]]
     assert highest_parts(model, [Judged(normalized[0], scores[0], None)]) == [None]
     scored = score_texts(pipeline, texts)
-    assert scored.parts[0] == pytest.approx(parts[0]) and np.isnan(scored.parts[1])
-    assert np.isnan(scored.without_links[0]) and not np.isnan(scored.parts_without_links[2])
+    assert scored["parts"][0] == pytest.approx(parts[0]) and np.isnan(scored["parts"][1])
+    assert np.isnan(scored["without_links"][0]) and not np.isnan(scored["parts_without_links"][2])
 
 
 def out_of_fold(scores, parts) -> OutOfFold:

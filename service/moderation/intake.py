@@ -104,16 +104,13 @@ def model_verdicts(model: LoadedModel, thresholds: Thresholds, submissions: list
     bare = [link_free_text(thresholds, *args) for args in zip(submissions, scores, languages, strict=True)]
     linked = [i for i, text in enumerate(bare) if text is not None]
     wholes = model.scorer.probabilities([bare[i] for i in linked])
-    without_links: list[float | None] = [None] * len(scores)
-    for i, whole in zip(linked, wholes, strict=True):
-        without_links[i] = whole
     # The link-free text of a comment judged by its parts is judged by its parts too.
     held_to = [bounds[i].approve_parts_below if parts[i] is not None else None for i in linked]
     bare_parts = highest_parts(model, [Judged(bare[i], whole, below)
                                        for i, whole, below in zip(linked, wholes, held_to, strict=True)])
-    for i, part in zip(linked, bare_parts, strict=True):
-        if part is not None:
-            without_links[i] = part
+    without_links: list[float | None] = [None] * len(scores)
+    for i, whole, part in zip(linked, wholes, bare_parts, strict=True):
+        without_links[i] = whole if part is None else part
     return [model_decision(score, thresholds, language=language, known_languages=model.known_languages,
                            without_links=bare_score, parts=part)
             for score, language, bare_score, part in zip(scores, languages, without_links, parts, strict=True)]
