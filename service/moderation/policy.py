@@ -28,13 +28,6 @@ class Bounds(NamedTuple):
         """As the API and the model's metadata name them (approve_parts_below only where there is one)."""
         return {name: value for name, value in self._asdict().items() if value is not None}
 
-    def approval(self, score: float, parts: float | None) -> tuple[float, float]:
-        """The score approval is judged on and the threshold it must stay below: a text of several sentences
-        (`parts`, the highest score of its sentence tails) is judged by its highest part, at its own threshold."""
-        if parts is None or self.approve_parts_below is None:
-            return score, self.approve_below
-        return max(score, parts), self.approve_parts_below
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -119,7 +112,8 @@ def model_decision(score: Score, thresholds: Thresholds, *, language: str = UNDE
     """
     p = score.probability
     bounds = thresholds.for_language(language)
-    judged, approve_below = bounds.approval(p, parts)
+    by_parts = parts is not None and bounds.approve_parts_below is not None  # else judged whole, as before the rule
+    judged, approve_below = (max(p, parts), bounds.approve_parts_below) if by_parts else (p, bounds.approve_below)
     doubts = unfamiliarity(score, language, known_languages)
     if p >= bounds.reject_at:
         shown_p, shown_t = distinct(p, bounds.reject_at)
@@ -130,7 +124,7 @@ def model_decision(score: Score, thresholds: Thresholds, *, language: str = UNDE
                                  "a link alone does not reject it.", score_without_links=round(without_links, 6)))
         return Decision("pending", [high, *doubts]) if doubts else Decision("rejected", [high])
     if judged < approve_below:
-        if parts is None or bounds.approve_parts_below is None:
+        if not by_parts:
             shown_p, shown_t = distinct(p, approve_below)
             message = f"Spam probability {shown_p} is below {shown_t}."
         else:
