@@ -433,7 +433,8 @@ def evaluate(corpus: Corpus, params: dict, thresholds: dict, *, oof: OutOfFold |
     report = {
         "protocol": ("leave one group out: each YouTube video is a group, pooled files (SMS, CSV, labels) are split "
                      "into stable slices; texts deduplicated on their normalised form before splitting; a text with "
-                     "a link is also scored without it, as the service does before rejecting; thresholds are set so "
+                     "a link is also scored without it, as the service does before rejecting, and a text of several "
+                     "sentences from each of its later sentences on, as it does before approving; thresholds are set so "
                      "that every group of web comments (not SMS) meets the targets, a pooled file counting as one "
                      "group when its slices are too small to hold one leaked spam each"),
         "groups": sorted(set(fold_groups(corpus))),
