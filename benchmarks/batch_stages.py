@@ -63,11 +63,17 @@ def main() -> None:
             hits = timed("rules that need no Redis", lambda s=submissions: [rt.guard.rules(x) for x in s])
             normalized = timed("normalise the texts",
                                lambda s=submissions: [intake.normalized_text(x, state.thresholds) for x in s])
-            timed("identify the languages (one batch)", lambda s=submissions: detect_languages([x["text"] for x in s]))
-            timed("score with 8-n-gram explanations", lambda n=normalized: state.active.scorer.score_many(n, explain=8))
+            detected = timed("identify the languages (one batch)",
+                             lambda s=submissions: detect_languages([x["text"] for x in s]))
+            scores = timed("score with 8-n-gram explanations",
+                           lambda n=normalized: state.active.scorer.score_many(n, explain=8))
             timed("the same texts again without explanations (their words' n-grams now cached)",
                   lambda n=normalized: state.active.scorer.score_many(n, explain=0))
-            assessments = timed("the whole preview again (normalise, languages, score, link-free rescoring, decide)",
+            languages = [intake.language_of(d, x.get("lang")) for d, x in zip(detected, submissions, strict=True)]
+            timed("the policy's own scoring: sentence tails, link-free texts (words cached)",
+                  lambda s=submissions, c=scores, la=languages: intake.model_verdicts(state.active, state.thresholds,
+                                                                                      s, c, la))
+            assessments = timed("the whole preview again (normalise, languages, score, the policy's own scoring, decide)",
                                 lambda s=submissions, h=hits: intake.preview(state, s, h))
             results = timed("build the results", lambda a=assessments: results_of(a, 8))
             timed("encode the answer", lambda r=results: orjson.dumps({"model_version": "v", "results": r}))

@@ -1,11 +1,13 @@
 """Where the time of one submission goes: each stage of POST /v1/comments timed on its own.
 
-Usage: .venv/bin/python benchmarks/stages.py [--comments 2000]
+Usage: .venv/bin/python benchmarks/stages.py [--comments 2000] [--sweep-mb 8]
 
 Starts a throw-away redis-server and the real app, then, for distinct French and English comments with the
 usual fields, times each stage by calling the code the request runs (median µs per comment), and the whole
 request through Flask's test client. The stages do not add up to the request exactly: Flask's routing,
-the metrics and log hooks and the test client are the rest. Prints Markdown.
+the metrics and log hooks and the test client are the rest. `--sweep-mb N` reads N MB of memory before each
+timed call, so that each stage meets the caches as it does inside a live worker (`live_stages.py`), where
+the same code costs two to four times as much as back to back. Prints Markdown.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,20 +51,36 @@ def body(rng: random.Random, i: int) -> bytes:
                        "text": " ".join(rng.sample(WORDS, 14))}, ensure_ascii=False).encode()
 
 
-def timed(function, items) -> tuple[float, list]:
-    """Median µs of function(item) over the items, and the results."""
-    times, results = [], []
-    for item in items:
-        start = time.perf_counter()
-        results.append(function(item))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6, results
+def timer(sweep_mb: int):
+    """A `timed(function, items)`: the median µs of function(item) over the items, and the results.
+
+    With `sweep_mb`, that much memory is read before each call (untimed), as
+    gunicorn, Redis, the load generator and the kernel do between two
+    requests of a live worker: the stage then finds the model's tables out
+    of the CPU caches, as it does there.
+    """
+    sweep = np.ones(sweep_mb << 20, dtype=np.uint8) if sweep_mb else None
+
+    def timed(function, items) -> tuple[float, list]:
+        times, results = [], []
+        for item in items:
+            if sweep is not None:
+                sweep.sum()
+            start = time.perf_counter()
+            results.append(function(item))
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1e6, results
+    return timed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--comments", type=int, default=2000)
+    parser.add_argument("--sweep-mb", type=int, default=0,
+                        help="read this many MB of memory before each timed call, to time the stages with the "
+                             "caches as a live worker's requests find them (0: back to back)")
     args = parser.parse_args()
+    timed = timer(args.sweep_mb)
     rng = random.Random(0)
     with throwaway_redis() as (redis, data_dir):
         app = benchmark_app(redis, data_dir, **NO_LIMITS)
@@ -121,8 +140,9 @@ def main() -> None:
         # The one script call of a submission is the admission script: Redis's own count of the time it ran.
         admission = rt.redis.info("commandstats")["cmdstat_evalsha"]
         stages = sum(us for _, us in rows)
-        print(f"## One submission, stage by stage\n\nCommand: `.venv/bin/python benchmarks/stages.py --comments "
-              f"{args.comments}`; median µs per comment over {args.comments:,} distinct comments.\n")
+        print(f"## One submission, stage by stage\n\nCommand: `.venv/bin/python benchmarks/stages.py "
+              f"{' '.join(sys.argv[1:])}`; median µs per comment over {args.comments:,} distinct comments"
+              f"{f', {args.sweep_mb} MB of memory read before each call' if args.sweep_mb else ''}.\n")
         print("| stage | µs |\n|---|---|")
         for name, us in rows:
             print(f"| {name} | {us:,.0f} |")
