@@ -181,7 +181,11 @@ def main() -> None:
                 print(f"| {connections} {row('service (validate, rules, score, store, queue)', service_m)}")
                 service_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["service"])
                 baseline_rounds = ", ".join(f"{r['rps']:,.0f}" for r in runs["baseline"])
-                ratios.append(f"{connections} connections: **{service_m['rps'] / baseline_m['rps']:.2f}×** "
+                # The bare endpoint's rounds vary most (its keep-alive connections may all land on one worker):
+                # the ratio to its best round says what the median alone can hide.
+                best = max(r["rps"] for r in runs["baseline"])
+                ratios.append(f"{connections} connections: **{service_m['rps'] / baseline_m['rps']:.2f}×**, "
+                              f"{service_m['rps'] / best:.2f}× its best round "
                               f"(rounds: {service_rounds} vs {baseline_rounds})")
             print("\nRatio service / baseline, requests/s: " + "; ".join(ratios) + ".")
             stop(baseline)
