@@ -90,6 +90,24 @@ def test_rate_limit_per_email(make_client):
             for i in range(3)] == [201, 201, 429]
 
 
+def test_the_email_limit_counts_an_address_whatever_its_case(make_client):
+    client = make_client(rate_limit_email=(2, 60))
+    assert [post(client, f"Comment number {i} about the budget vote", email=email).status_code
+            for i, email in enumerate(["Awa.Ndiaye@exemple.sn", "awa.ndiaye@exemple.sn", "AWA.NDIAYE@exemple.sn"])
+            ] == [201, 201, 429]
+
+
+def test_no_key_name_holds_a_commenters_ip_or_email_address(make_client, redis_client):
+    client = make_client(rate_limit_email=(5, 60), rate_limit_ip=(5, 60), flood_seconds=15)
+    assert post(client, email="awa.ndiaye@exemple.sn", ip="196.207.12.34").status_code == 201
+    names = list(redis_client.scan_iter("*"))
+    # The rules did file keys for this commenter, named by digests of the addresses.
+    for kind, address in (("ip", "196.207.12.34"), ("email", "awa.ndiaye@exemple.sn")):
+        assert keys.rate(kind, address) in names and keys.flood(kind, address) in names
+    assert keys.author("awa.ndiaye@exemple.sn") in names
+    assert not [name for name in names if "awa.ndiaye" in name or "196.207.12.34" in name]
+
+
 def test_flood_control_refuses_a_second_comment_within_15_seconds(make_client):
     client = make_client(flood_seconds=15)
     assert post(client, ip="196.1.1.1").status_code == 201

@@ -92,17 +92,12 @@ def bucket_keys(fingerprint: int) -> tuple[list[str], list[str]]:
 AUTHOR_WINDOW_DAYS = 7
 
 
-def author_hash(email: str) -> str:
-    """The key part naming a commenter: a hash, so that no e-mail address appears in Redis key names."""
-    return hashlib.sha256(email.casefold().encode()).hexdigest()[:32]
-
-
 def recent_by_author(client, records: list[dict]) -> dict[str, int]:
     """For each record, how many other comments its author sent in the last AUTHOR_WINDOW_DAYS (one round trip)."""
     since = clock.now_ms() - AUTHOR_WINDOW_DAYS * clock.DAY_MS
     pipe = client.pipeline(transaction=False)
     for record in records:
-        pipe.zcount(keys.author(author_hash(record["submission"].get("email", ""))), since, "+inf")
+        pipe.zcount(keys.author(record["submission"].get("email", "")), since, "+inf")
     counts = pipe.execute() if records else []
     return {record["id"]: max(0, count - 1) for record, count in zip(records, counts, strict=True)}
 
@@ -175,7 +170,7 @@ class Admitter:
                 "member": f"{high}:{low}", "max_distance": NEAR_DISTANCE, "repeated_from": self.repeated_from}
         if comment is not None:
             payload["comment"] = comment_spec(comment, script_keys.add, expire_ms=expire_ms or {})
-            payload["author"] = {"key": script_keys.add(keys.author(author_hash(email))), "now_ms": clock.now_ms(),
+            payload["author"] = {"key": script_keys.add(keys.author(email)), "now_ms": clock.now_ms(),
                                  "window_ms": AUTHOR_WINDOW_DAYS * clock.DAY_MS}
         if not payload:
             return Admission(None)

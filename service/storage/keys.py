@@ -1,6 +1,20 @@
 """Every Redis key the service uses, built in this one place."""
 
+import hashlib
+
 PREFIX = "mod"
+# Commenters' IP and e-mail addresses are personal data: a key names one by its digest (see `personal`), never by
+# the address itself, since key names are what Redis's tools show whoever runs them (SCAN, MONITOR, SLOWLOG).
+PERSONAL_KINDS = frozenset({"ip", "email"})
+
+
+def personal(address: str) -> str:
+    """How a key names a commenter's IP or e-mail address: the sha256 of the case-folded address, 128 bits of it.
+
+    It keeps addresses out of key names, not secret from whoever can read
+    Redis: the comment records themselves hold them.
+    """
+    return hashlib.sha256(address.casefold().encode()).hexdigest()[:32]
 
 
 def label_stream() -> str:
@@ -101,19 +115,23 @@ def shadow_results(version: str) -> str:
     return f"{PREFIX}:shadow:{version}"
 
 
+def _subject(kind: str, subject: str) -> str:
+    return personal(subject) if kind in PERSONAL_KINDS else subject
+
+
 def rate(kind: str, subject: str) -> str:
-    """Counter of submissions from one IP, e-mail or site in the current window."""
-    return f"{PREFIX}:rate:{kind}:{subject}"
+    """Counter of submissions from one IP, e-mail (named by `personal`) or site in the current window."""
+    return f"{PREFIX}:rate:{kind}:{_subject(kind, subject)}"
 
 
 def flood(kind: str, subject: str) -> str:
-    """Marker of a recent submission from one IP or e-mail (expires after the flood window)."""
-    return f"{PREFIX}:flood:{kind}:{subject}"
+    """Marker of a recent submission from one IP or e-mail, named by `personal` (expires after the flood window)."""
+    return f"{PREFIX}:flood:{kind}:{_subject(kind, subject)}"
 
 
-def author(email_hash: str) -> str:
-    """Sorted set of one commenter's recent comment ids (by the sha256 of the e-mail), scored by time (ms)."""
-    return f"{PREFIX}:author:{email_hash}"
+def author(email: str) -> str:
+    """Sorted set of one commenter's recent comment ids (named by `personal`), scored by time (ms)."""
+    return f"{PREFIX}:author:{personal(email)}"
 
 
 def duplicate(text_hash: str) -> str:
