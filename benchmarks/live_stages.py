@@ -10,7 +10,9 @@ texts, as benchmarks/load.py), and prints Markdown:
 
 - each stage's median CPU time (the thread's own clock) and wall time per request;
 - the CPU per request of each process (the workers, Redis, wrk), from /proc, for the service and for the bare
-  Flask endpoint under the same gunicorn settings: what bounds requests/s on this machine.
+  Flask endpoint under the same gunicorn settings: what bounds requests/s on this machine;
+- Redis's own time per request (INFO commandstats over the measured run): the admission script's, how much of it
+  its commands take, and the commands that take most.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load  # noqa: E402
+import redis as redis_py  # noqa: E402
 from live_conf import REQUEST, STAGES  # noqa: E402
 
 from service.config import Settings  # noqa: E402
@@ -132,8 +135,11 @@ def main() -> None:
             running.append(bare)
             load.run_wrk(base, args.connections, 3)  # warm-up: the caches fill, the first requests are skipped
             load.run_wrk(bare_base, args.connections, 3)
+            client = redis_py.Redis.from_url(redis.url, decode_responses=True)
+            client.config_resetstat()
             service_result, service_cpu = measured_run(
                 base, {"workers": descendants(service.pid), "Redis": [redis.process.pid]}, args.connections, args.seconds)
+            commands = client.info("commandstats")
             bare_result, bare_cpu = measured_run(bare_base, {"workers": descendants(bare.pid)}, args.connections,
                                                  args.seconds)
         finally:
@@ -155,6 +161,23 @@ def main() -> None:
     for name, result, cpu in (("service", service_result, service_cpu), ("bare Flask", bare_result, bare_cpu)):
         print(f"| {name} | {result['rps']:,.0f} | {result['p50']:.2f} | {result['p99']:.2f} | "
               f"{cpu['workers']:,.0f} | {cpu.get('Redis', 0):,.0f} | {cpu['wrk']:,.0f} | {result['steal']:.0%} |")
+    print(redis_table(commands, service_result["rps"] * args.seconds))
+
+
+def redis_table(commands: dict, requests: float) -> str:
+    """Redis's time per request by command (INFO commandstats), the admission script's split in two: the commands
+    it calls (counted under their own names as well; the background threads' few commands count with them) and the
+    rest (Lua, decoding its payload, each call's cost)."""
+    script = commands.get("cmdstat_evalsha", {"usec": 0, "calls": 0})
+    inner = {name.removeprefix("cmdstat_"): stats for name, stats in commands.items() if name != "cmdstat_evalsha"}
+    called = sum(stats["usec"] for stats in inner.values())
+    lines = [f"\nInside Redis, per request: the admission script {script['usec'] / requests:,.0f} µs "
+             f"({script['calls'] / requests:.2f} calls), of which its commands {called / requests:,.0f} µs and the "
+             f"rest (Lua, its payload's decoding, each call's own cost) {(script['usec'] - called) / requests:,.0f} µs."
+             "\n\n| command | calls per request | µs per request |\n|---|---|---|"]
+    for name, stats in sorted(inner.items(), key=lambda item: -item[1]["usec"])[:8]:
+        lines.append(f"| {name} | {stats['calls'] / requests:.1f} | {stats['usec'] / requests:.1f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
