@@ -61,11 +61,12 @@ def service_env(redis_url: str, data_dir: Path, port: int, workers: int | None =
 
 
 def start_service(redis_url: str, data_dir: Path, workers: int | None = None, threads: int | None = None,
-                  log_level: str = "WARNING") -> tuple[subprocess.Popen, str]:
-    """`python -m service serve` on a free port, ready (workers and threads: the service's defaults if None)."""
+                  log_level: str = "WARNING", tree: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`python -m service serve` of the checkout `tree` on a free port, ready (workers and threads: the service's
+    defaults if None)."""
     port = free_port()
     env = service_env(redis_url, data_dir, port, workers, threads, log_level)
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=tree, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     wait_ready(f"{base}/readyz")
