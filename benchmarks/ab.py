@@ -56,15 +56,18 @@ def main() -> None:
                   f"`.venv/bin/python benchmarks/ab.py {' '.join(sys.argv[1:])}`.\n")
             print("| connections | side | req/s | p50 ms | p99 ms | non-2xx | B/A requests/s, median of rounds (range) |\n"
                   "|---|---|---|---|---|---|---|")
+
+            def run(side: str, connections: int, seconds: int) -> dict:
+                os.environ["BENCH_SITE_KEY"] = keys[side]  # read by the wrk script
+                return load.run_wrk(bases[side], connections, seconds)
+
             for connections in args.connections:
-                runs = {"A": [], "B": []}
                 for side in trees:  # warm-up
-                    os.environ["BENCH_SITE_KEY"] = keys[side]
-                    load.run_wrk(bases[side], connections, 2)
+                    run(side, connections, 2)
+                runs = {"A": [], "B": []}
                 for _ in range(args.rounds):
                     for side in trees:
-                        os.environ["BENCH_SITE_KEY"] = keys[side]  # read by the wrk script
-                        runs[side].append(load.run_wrk(bases[side], connections, args.seconds))
+                        runs[side].append(run(side, connections, args.seconds))
                 ratios = [b["rps"] / a["rps"] for a, b in zip(runs["A"], runs["B"], strict=True)]
                 for side in trees:
                     m = load.median_of(runs[side])
