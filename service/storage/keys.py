@@ -4,7 +4,7 @@ import hashlib
 
 PREFIX = "mod"
 # Commenters' IP and e-mail addresses are personal data: a key names one by its digest (see `personal`), never by
-# the address itself, since key names are what Redis's tools show whoever runs them (SCAN, MONITOR, SLOWLOG).
+# the address itself, since key names are what Redis's key listings show whoever runs them (SCAN, --bigkeys).
 PERSONAL_KINDS = frozenset({"ip", "email"})
 
 
