@@ -29,7 +29,7 @@ from throwaway import benchmark_app, throwaway_redis  # noqa: E402
 from model_training.language import detect_languages  # noqa: E402
 from service.api import schemas  # noqa: E402
 from service.api.bodies import parse_json  # noqa: E402
-from service.api.score import results_of, validate_batch  # noqa: E402
+from service.api.score import results_of, validated  # noqa: E402
 from service.moderation import intake  # noqa: E402
 from service.storage import tokens  # noqa: E402
 
@@ -59,7 +59,7 @@ def main() -> None:
             raw = json.dumps({"comments": batch}).encode()
             parsed = timed("parse the JSON body (strict)", lambda raw=raw: parse_json(raw))
             submissions = timed("validate the fields (e-mail included)",
-                                lambda parsed=parsed: validate_batch(parsed, rt.submission_fields))
+                                lambda parsed=parsed: validated(parsed["comments"], rt.submission_fields)[0])
             hits = timed("rules that need no Redis", lambda s=submissions: [rt.guard.rules(x) for x in s])
             normalized = timed("normalise the texts",
                                lambda s=submissions: [intake.normalized_text(x, state.thresholds) for x in s])

@@ -46,6 +46,7 @@ class Settings:
     port: int = setting("PORT", 8000, "int", low=1, high=65535)
     workers: int = setting("MODERATION_WORKERS", 2, "int", low=1, high=64)
     threads: int = setting("MODERATION_THREADS", 4, "int", low=1, high=64)
+    score_helpers: int = setting("MODERATION_SCORE_HELPERS", 1, "int", low=0, high=64)
     max_body_bytes: int = setting("MODERATION_MAX_BODY_BYTES", 256 * 1024, "int", low=1024, high=64 * 1024 * 1024)
     request_read_seconds: int = setting("MODERATION_REQUEST_READ_SECONDS", 15, "int", low=1, high=300, unit=" s")
     redis_timeout: float = setting("MODERATION_REDIS_TIMEOUT", 0.5, "float", low=0.01, high=60, unit=" s")

@@ -1,5 +1,5 @@
-"""gunicorn hooks (`--config python:service.gunicorn_conf`): a frozen heap before fork, and multiprocess metrics
-kept right when workers exit."""
+"""gunicorn hooks (`--config python:service.gunicorn_conf`): a frozen heap before fork, each worker's helper
+processes, and multiprocess metrics kept right when workers exit."""
 
 import gc
 
@@ -17,6 +17,16 @@ def when_ready(server):
     workers run, is collected as usual until the next restart.
     """
     gc.freeze()
+
+
+def post_fork(server, worker):
+    """Fork the new worker's helpers for large batches (service.helpers) now, while it runs no thread yet."""
+    worker.app.wsgi().extensions["moderation"].helpers.start(close=worker.sockets)
+
+
+def worker_exit(server, worker):
+    """Let the worker's helpers go (they would also exit once it is gone, its end of their pipes closed)."""
+    worker.app.wsgi().extensions["moderation"].helpers.stop()
 
 
 def child_exit(server, worker):

@@ -8,6 +8,7 @@ import redis
 
 from .config import Settings
 from .errors import AuthenticationError
+from .helpers import Helpers
 from .moderation import intake
 from .moderation.accounts import Accounts
 from .moderation.administration import Administration
@@ -26,7 +27,8 @@ class Runtime:
     """Settings, the models in force, the submission schema, the abuse guard, and the use cases views call.
 
     Views call the use cases (`accounts`, `reviewing`, `administration`, `submit`, `check_storage`); the
-    Redis client and the queue are for those and for the background work, never for a view.
+    Redis client and the queue are for those and for the background work, never for a view. `helpers` are the
+    process's helpers for large batches.
     """
 
     settings: Settings
@@ -38,8 +40,10 @@ class Runtime:
     accounts: Accounts = field(init=False)
     reviewing: Reviewing = field(init=False)
     administration: Administration = field(init=False)
+    helpers: Helpers = field(init=False)
 
     def __post_init__(self):
+        self.helpers = Helpers(self.settings.score_helpers, context=self)  # forked by gunicorn_conf.post_fork
         self.accounts = Accounts(self.redis)
         self.reviewing = Reviewing(self.redis, self.queue)
         self.administration = Administration(self.redis, self.settings.models_root,

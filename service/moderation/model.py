@@ -28,6 +28,11 @@ class LoadedModel:
         return self.metadata["version"]
 
     @property
+    def identity(self) -> tuple[str, str]:
+        """Its version and its artifact's digest: two loaded models with the same identity score alike."""
+        return self.version, self.metadata["artifact"]["sha256"]
+
+    @property
     def thresholds(self) -> dict:
         """The model's own approve-below / reject-at thresholds."""
         return self.metadata["thresholds"]

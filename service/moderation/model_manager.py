@@ -93,8 +93,7 @@ class ModelManager:
     def _load(self, record: dict | None, current: LoadedModel | None) -> LoadedModel | None:
         if not record:
             return None
-        if current is not None and current.version == record["version"] and \
-                current.metadata["artifact"]["sha256"] == record["sha256"]:
+        if current is not None and current.identity == (record["version"], record["sha256"]):
             return current
         try:
             directory = model_in_root(self.models_root, record["version"])
@@ -122,6 +121,14 @@ class ModelManager:
             self.state = self._state_for(active, shadow)
             log.info("now serving model %s%s", active.version, f" with shadow {shadow.version}" if shadow else "")
             return True
+
+    def state_for(self, identity: tuple[str, str]) -> ModelState | None:
+        """The state whose active model has this identity (LoadedModel.identity): the one in force, or the one
+        the registry names once re-read; None if neither has it."""
+        if self.state.active.identity != identity:
+            self.refresh()
+        state = self.state
+        return state if state.active.identity == identity else None
 
     def ensure_watcher(self) -> None:
         """Start this process's watcher thread once (after a fork, the child starts its own)."""
