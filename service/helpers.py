@@ -73,6 +73,8 @@ class Helpers:
         sockets)."""
         for _ in range(self.count):
             ours, theirs = Pipe()
+            # Signals wait until the helper has its own handlers: the worker's would act on the worker's behalf.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
             pid = os.fork()
             if pid == 0:
                 ours.close()
@@ -80,7 +82,8 @@ class Helpers:
                     helper.connection.close()
                 for item in close:
                     item.close()
-                _serve(self.context, theirs)  # never returns
+                _serve(self.context, theirs, blocked)  # never returns
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             theirs.close()
             self._helpers.append(_Helper(pid, ours))
 
@@ -166,11 +169,13 @@ class Helpers:
         log.warning("helper %d is gone (%s); its worker goes on with %d helper(s)", helper.pid, why, self.alive)
 
 
-def _serve(context, connection: Connection) -> None:
-    """A helper's life: run each part it is sent, answer, and exit when the worker closes the pipe."""
+def _serve(context, connection: Connection, mask: set) -> None:
+    """A helper's life: run each part it is sent, answer, and exit when the worker closes the pipe. Signals are
+    blocked on entry; `mask` is the one to restore once the helper's own handlers are in place."""
     for name in _SIGNALS:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     status = 0
     try:
         while True:

@@ -19,6 +19,7 @@ from model_training.__main__ import main as training_main
 from model_training.artifact import resolve_model_dir
 from service import create_app
 from service.config import DEFAULT_MODELS_DIR
+from service.helpers import MIN_PART
 from service.storage import model_registry
 
 from .conftest import PROJECT_ROOT, running_service, wait_for
@@ -169,3 +170,25 @@ def test_shadow_scores_alongside_without_changing_decisions_and_reports(models, 
     assert client.delete("/v1/admin/shadow", headers=admin).status_code == 204
     app.extensions["moderation"].models.refresh()
     assert "shadow" not in client.post("/v1/comments", json={"name": "A", "email": "a@b.fr", "text": "x"}).get_json()
+
+
+def test_a_batch_shared_with_a_helper_after_a_model_switch_is_judged_wholly_with_the_new_model(models, config, redis_client, admin):
+    shutil.copytree(models["candidate"], models["root"] / models["candidate"].name, dirs_exist_ok=True)
+    app = create_app({**config, "models_root": models["root"], "model_dir": models["root"], "score_helpers": 1})
+    helpers = app.extensions["moderation"].helpers
+    helpers.start()  # forked while the shipped model is active
+    try:
+        client = app.test_client()
+        assert client.post("/v1/admin/model", json={"version": models["candidate"].name},
+                           headers=admin).status_code == 200
+        app.extensions["moderation"].models.refresh()  # the worker switches; its helper has not heard of it
+        comments = [{"name": "A", "email": f"a{i}@b.fr", "text": f"Gagnez un iPhone gratuit ici {i} http://x.example.com"
+                     if i % 3 else f"Merci pour cet article numéro {i}"} for i in range(2 * MIN_PART)]
+        shared = client.post("/v1/score", json={"comments": comments}, headers=admin).get_json()
+        assert helpers.alive == 1
+        helpers.stop()
+        alone = client.post("/v1/score", json={"comments": comments}, headers=admin).get_json()
+        assert shared == alone and shared["model_version"] == models["candidate"].name
+    finally:
+        helpers.stop()
+        assert client.post("/v1/admin/model/rollback", headers=admin).status_code == 200
