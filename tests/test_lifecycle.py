@@ -172,7 +172,7 @@ def test_shadow_scores_alongside_without_changing_decisions_and_reports(models, 
     assert "shadow" not in client.post("/v1/comments", json={"name": "A", "email": "a@b.fr", "text": "x"}).get_json()
 
 
-def test_a_batch_shared_with_a_helper_after_a_model_switch_is_judged_wholly_with_the_new_model(models, config, redis_client, admin):
+def test_a_batch_shared_after_a_model_switch_is_judged_wholly_with_the_new_model(models, config, redis_client, admin):
     shutil.copytree(models["candidate"], models["root"] / models["candidate"].name, dirs_exist_ok=True)
     app = create_app({**config, "models_root": models["root"], "model_dir": models["root"], "score_helpers": 1})
     helpers = app.extensions["moderation"].helpers
