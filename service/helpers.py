@@ -176,6 +176,11 @@ def _serve(context, connection: Connection, mask: set) -> None:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    try:
+        with open("/proc/self/comm", "w") as comm:  # what ps -o comm and top show, beside the worker's command line
+            comm.write("score-helper")
+    except OSError:  # not Linux
+        pass
     status = 0
     try:
         while True:
@@ -187,8 +192,8 @@ def _serve(context, connection: Connection, mask: set) -> None:
                 answer = ("ok", fn(context, part, offset, *args))
             except Declined:
                 answer = ("declined", None)
-            except Exception as exc:  # the worker does the part and says why
-                answer = ("failed", f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # the worker does the part (and reports the error if it meets it too)
+                answer = ("failed", type(exc).__name__)  # not its message, which might quote a comment
             connection.send(answer)
     except BaseException:  # the pipe broke mid-answer, or worse: nothing to report to, and nothing to clean up
         status = 1
