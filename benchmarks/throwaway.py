@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from service import create_app
+from service.app import create_app
 from service.storage.server import RedisServer, free_port
 
 # The abuse limits count every comment from one machine; the benchmarks measure the work, not the limits.

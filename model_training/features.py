@@ -13,7 +13,6 @@ import functools
 import html
 import re
 import unicodedata
-from pathlib import Path
 
 import numpy as np
 import phonenumbers
@@ -23,6 +22,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
+
+from .domains import TRUSTED_DOMAINS
 
 # Bump whenever normalize_text or build_pipeline changes what features a text
 # gets: pickled pipelines call this module's current code, so a model trained
@@ -40,7 +41,6 @@ PHONE_TOKEN = "phonex"
 MIXED_SCRIPT_TOKEN = "mixscriptx"  # a word mixing Latin letters with lookalikes from other scripts ("pаypal")
 SIGNAL_TOKENS = frozenset({URL_TOKEN, SOURCE_TOKEN, MESSENGER_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, MIXED_SCRIPT_TOKEN})
 
-_LISTS = Path(__file__).with_name("lists")
 # Registrable domains read through the public suffix list bundled with tldextract: no network, ever.
 _DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 MESSENGER_DOMAINS = frozenset({"wa.me", "whatsapp.com", "t.me", "telegram.me", "telegram.org", "m.me", "viber.com"})
@@ -50,16 +50,6 @@ MAX_CACHED_PHONE = 32
 # Where a number written without a country code is most likely from: the first customer's readers.
 PHONE_REGIONS = ("SN", "CI", "ML", "BF", "NE", "GN", "BJ", "TG", "CM", "CD", "CG", "GA", "FR", "BE", "CA", "US", "GB")
 
-
-def read_domain_list(path: Path) -> frozenset[str]:
-    """Read a list of domains: whitespace-separated, `#` starts a comment, case-insensitive."""
-    words = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        words += line.split("#", 1)[0].lower().split()
-    return frozenset(words)
-
-
-TRUSTED_DOMAINS = read_domain_list(_LISTS / "trusted_domains.txt")
 
 _HREF_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)[^>]*>""", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]{0,500}>")

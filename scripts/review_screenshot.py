@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service import create_app  # noqa: E402
+from service.app import create_app  # noqa: E402
 from service.storage import tokens  # noqa: E402
 from service.storage.server import RedisServer, free_port  # noqa: E402
 

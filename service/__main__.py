@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
-from . import configure_logging, lifecycle
+from . import lifecycle
 from .config import Settings
 from .errors import ModerationError
+from .logs import configure_logging
 from .moderation.shadow import shadow_report
 from .serve import serve
 from .storage import model_registry, tokens

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from model_training.features import TRUSTED_DOMAINS, read_domain_list
+from model_training.domains import TRUSTED_DOMAINS, read_domain_list
 
 from . import clock
 from .errors import ConfigError

@@ -14,8 +14,6 @@ from pathlib import Path
 from .clock import parse_since
 from .config import Settings
 from .errors import ValidationError
-from .moderation import promotion
-from .moderation.retraining import Retrainer
 from .storage import labels
 from .storage.client import connect, ping
 
@@ -76,6 +74,9 @@ def non_negative_int(value: str) -> int:
 
 def run(args, settings: Settings) -> int:
     """Run one of COMMANDS; the version or the labels go to stdout, messages to stderr."""
+    # Imported here, not with the module: `python -m service` builds its parser from this module for every
+    # command, `serve` included, whose process would otherwise hold scikit-learn and the model's code (100 MB).
+    from .moderation import promotion
     client = connect(args.redis_url or settings.redis_url, timeout=max(settings.redis_timeout, 5.0))
     ping(client)
     actor = f"{getpass.getuser()} (cli)"
@@ -121,6 +122,8 @@ def _export(client, args, settings: Settings) -> int:
 
 
 def _retrain(client, args, settings: Settings, actor: str, root: Path) -> int:
+    from .moderation.retraining import Retrainer  # as in run: only for this command
+
     report = Retrainer(client, Path(root), labels.LabelArchive(settings.labels_dir), args.data, actor,
                        args.label_weight, args.min_new_labels).run()
     if report.get("skipped"):

@@ -33,7 +33,7 @@ def gunicorn_command(settings: Settings) -> list[str]:
         # Not used, and two instances on one host would fight over its default path.
         "--no-control-socket",
         "--config", "python:service.gunicorn_conf",
-        "service:create_app()",
+        "service.app:create_app()",
     ]
 
 

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from model_training.data import corpus_files, load_corpora
-from service import create_app
+from service.app import create_app
 from service.config import DEFAULT_MODELS_DIR
 from service.storage.server import RedisServer, free_port  # noqa: F401 - tests import it from here
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from model_training.features import normalize_text, without_placeholders
-from service import create_app
+from service.app import create_app
 from service.moderation.rules import domain_matches, email_hit, ip_hit, word_hit
 from service.netaddr import canonical_ip
 from service.storage import abuse, comments, keys, tokens

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service import create_app
+from service.app import create_app
 
 from .conftest import free_port
 

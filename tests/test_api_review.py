@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from service import create_app
+from service.app import create_app
 from service.storage import comments, keys, tokens
 
 from .conftest import bearer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service import create_app
+from service.app import create_app
 from service.moderation.policy import MIN_KNOWN_WORD_SHARE, Thresholds, distinct, model_decision
 from service.moderation.scorer import Score
 

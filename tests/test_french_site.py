@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from model_training.features import TRUSTED_DOMAINS
-from service import create_app
+from service.app import create_app
 from service.moderation.policy import Bounds, Thresholds, model_decision
 from service.moderation.scorer import Score
 

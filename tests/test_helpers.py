@@ -14,7 +14,7 @@ import urllib.request
 import orjson
 import pytest
 
-from service import create_app
+from service.app import create_app
 from service.helpers import MIN_PART, Declined, Helpers
 from service.storage import tokens
 

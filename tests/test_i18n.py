@@ -9,7 +9,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from service import create_app
+from service.app import create_app
 
 from .conftest import PROJECT_ROOT
 

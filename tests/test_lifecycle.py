@@ -17,7 +17,7 @@ import pytest
 
 from model_training.__main__ import main as training_main
 from model_training.artifact import resolve_model_dir
-from service import create_app
+from service.app import create_app
 from service.config import DEFAULT_MODELS_DIR
 from service.helpers import MIN_PART
 from service.storage import model_registry

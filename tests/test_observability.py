@@ -10,7 +10,7 @@ import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from service import create_app
+from service.app import create_app
 from service.storage import tokens
 
 from .conftest import bearer, running_service, wait_for

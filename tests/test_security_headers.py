@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Response
 
-from service import create_app
 from service.api.security import HEADERS
+from service.app import create_app
 
 
 @pytest.mark.parametrize(

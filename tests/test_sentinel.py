@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from service import create_app
+from service.app import create_app
 from service.config import Settings
 from service.storage.client import parse_sentinel_url
 from service.storage.server import RedisServer, find_redis_server

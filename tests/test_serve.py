@@ -241,3 +241,13 @@ def test_the_master_freezes_its_heap_once_the_app_is_loaded():
         assert model.scorer.score("Merci pour l'article").probability < 0.5  # frozen, not gone
     finally:
         gc.unfreeze()
+
+
+def test_the_supervisor_and_the_command_line_load_neither_flask_nor_the_model_code():
+    # `python -m service serve` stays up beside gunicorn for the service's whole life, to supervise the embedded
+    # Redis: it holds its imports as long. Only gunicorn's master (service.app) loads Flask and scikit-learn.
+    heavy = ("flask", "sklearn", "numpy", "scipy", "py3langid", "joblib")
+    probe = ("import sys, service.__main__, service.serve; "
+             f"print(' '.join(m for m in {heavy!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

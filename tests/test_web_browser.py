@@ -13,7 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from model_training.features import fold_accents
-from service import create_app
+from service.app import create_app
 from service.storage import tokens
 from service.storage.queue import ReviewQueue
 
