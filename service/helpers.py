@@ -149,7 +149,7 @@ class Helpers:
         try:
             if not helper.connection.poll(self.timeout):
                 os.kill(helper.pid, signal.SIGKILL)
-                self._lost(helper, f"no answer within {self.timeout:g} s")
+                self._lost(helper, f"no answer within {self.timeout:g} s", killed=True)
                 return _NONE
             status, value = helper.connection.recv()
         except (OSError, EOFError):
@@ -159,11 +159,11 @@ class Helpers:
             log.warning("helper %d could not do its part of a batch, done by the worker: %s", helper.pid, value)
         return value if status == "ok" else _NONE
 
-    def _lost(self, helper: _Helper, why: str) -> None:
+    def _lost(self, helper: _Helper, why: str, killed: bool = False) -> None:
         helper.alive = False
         helper.connection.close()
-        try:
-            os.waitpid(helper.pid, os.WNOHANG)
+        try:  # reaped now if it is dead; one that is still exiting stays a zombie until the worker exits
+            os.waitpid(helper.pid, 0 if killed else os.WNOHANG)
         except ChildProcessError:
             pass
         log.warning("helper %d is gone (%s); its worker goes on with %d helper(s)", helper.pid, why, self.alive)
