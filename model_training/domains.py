@@ -1,7 +1,7 @@
 """The shipped list of trusted domains (news outlets, institutions), and how a list of domains is read.
 
-Apart from features.py, which it serves, so that the service's settings can
-read a list without loading scikit-learn.
+Kept apart from features.py, which uses it, so that the service's settings
+can read a list without loading scikit-learn.
 """
 
 from __future__ import annotations
