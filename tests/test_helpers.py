@@ -156,7 +156,10 @@ def test_a_busy_helper_is_not_waited_for(helpers):
     items = list(range(2 * MIN_PART))
     slow = threading.Thread(target=h.split, args=(slow_in_helper, items, 2))
     slow.start()
-    time.sleep(0.3)  # the helper is now busy with the slow call's part
+    deadline = time.monotonic() + 10
+    while not h._helpers[0].lock.locked():  # until the helper is busy with the slow call's part
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     started = time.monotonic()
     parts = h.split(tagged, items, "meanwhile")
     assert time.monotonic() - started < 1.5
