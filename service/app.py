@@ -87,6 +87,7 @@ def create_app(test_config: dict | Settings | None = None) -> Flask:
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
     app.extensions["moderation.metrics"] = Metrics()
+    app.extensions["moderation"].helpers.record = app.extensions["moderation.metrics"].helper_event
     app.extensions["moderation.live_metrics"] = LiveCollector(app.extensions["moderation"])
     prometheus.register(app)
     app.register_blueprint(prometheus.bp)

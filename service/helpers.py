@@ -60,6 +60,8 @@ class Helpers:
         self.count = count
         self.context = context  # what each part's function is given, here and in the helpers
         self.timeout = timeout
+        # Told of each part as it is done ("worker" or "helper") and of each helper lost ("lost"): the metrics.
+        self.record: Callable[[str], None] = lambda event: None
         self._helpers: list[_Helper] = []
 
     @property
@@ -116,9 +118,11 @@ class Helpers:
                     if was_sent:  # read and dropped: left in the pipe, it would answer the helper's next part
                         self._receive(helper)
                 raise
+            self.record("worker")
             for helper, was_sent, part in zip(idle, sent, there, strict=True):
                 answer = self._receive(helper) if was_sent else _NONE
                 answers.append(fn(self.context, *part, *args) if answer is _NONE else answer)
+                self.record("worker" if answer is _NONE else "helper")
             return answers
         finally:
             for helper in idle:
@@ -167,6 +171,7 @@ class Helpers:
         except ChildProcessError:
             pass
         log.warning("helper %d is gone (%s); its worker goes on with %d helper(s)", helper.pid, why, self.alive)
+        self.record("lost")
 
 
 def _serve(context, connection: Connection, mask: set) -> None:

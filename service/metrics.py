@@ -46,6 +46,19 @@ class Metrics:
                                     registry=r)
         self.webhooks = Counter("moderation_webhook_deliveries_total", "Webhook delivery attempts by result",
                                 ["result"], registry=r)
+        self.score_parts = Counter("moderation_score_parts_total",
+                                   "Parts of POST /v1/score batches, by the process that judged them", ["done_by"],
+                                   registry=r)
+        self.helpers_lost = Counter("moderation_score_helpers_lost_total",
+                                    "Helper processes that died or stalled (not replaced until their worker restarts)",
+                                    registry=r)
+
+    def helper_event(self, event: str) -> None:
+        """Count what a worker's helpers report (service.helpers.Helpers.record)."""
+        if event == "lost":
+            self.helpers_lost.inc()
+        else:
+            self.score_parts.labels(event).inc()
 
     def exposition(self, live_collector) -> bytes:
         """The text exposition: this process's metrics, or every worker's under gunicorn, plus live Redis state."""

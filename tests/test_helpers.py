@@ -19,6 +19,7 @@ from service.helpers import MIN_PART, Declined, Helpers
 from service.storage import tokens
 
 from .conftest import bearer, running_service
+from .test_observability import samples, value
 
 
 # The parts' functions: module-level, as a helper runs its own copy, found by name.
@@ -207,12 +208,28 @@ def test_the_endpoint_answers_the_same_with_helpers_as_without(app_with_helpers,
     assert shared.status_code == alone.status_code == 200
     assert shared.get_json() == alone.get_json()
     assert all(after > was for after, was in zip([cpu_ticks(pid) for pid in pids], before, strict=True))  # they worked
+    metrics = samples(app_with_helpers.test_client().get("/metrics").get_data(as_text=True))
+    assert value(metrics, "moderation_score_parts_total", done_by="helper") == 2
+    assert value(metrics, "moderation_score_parts_total", done_by="worker") == 1
     invalid = batch(3 * MIN_PART, bad=(3, MIN_PART + 10, 3 * MIN_PART - 1))  # one in each process's part
     shared = app_with_helpers.test_client().post("/v1/score", json={"comments": invalid}, headers=token)
     assert shared.status_code == 422
     assert [e["field"] for e in shared.get_json()["errors"]] == [
         "comments[3].email", f"comments[{MIN_PART + 10}].email", f"comments[{3 * MIN_PART - 1}].email"]
     assert shared.get_json() == client.post("/v1/score", json={"comments": invalid}, headers=token).get_json()
+
+
+def test_a_lost_helper_is_counted_and_its_part_done_by_the_worker(app_with_helpers, redis_client):
+    token = bearer(tokens.create(redis_client, "site", "site"))
+    helpers = app_with_helpers.extensions["moderation"].helpers
+    os.kill(helpers._helpers[0].pid, signal.SIGKILL)
+    assert gone(helpers._helpers[0].pid)
+    client = app_with_helpers.test_client()
+    assert client.post("/v1/score", json={"comments": batch(3 * MIN_PART)}, headers=token).status_code == 200
+    metrics = samples(client.get("/metrics").get_data(as_text=True))
+    assert value(metrics, "moderation_score_helpers_lost_total") == 1
+    assert value(metrics, "moderation_score_parts_total", done_by="helper") == 1  # the helper still alive
+    assert value(metrics, "moderation_score_parts_total", done_by="worker") == 2  # its own, and the dead one's
 
 
 def test_under_gunicorn_each_worker_has_its_helpers_and_they_go_with_it(redis_server, redis_client, tmp_path, client):
