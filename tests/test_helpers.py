@@ -254,6 +254,8 @@ def test_under_gunicorn_each_worker_has_its_helpers_and_they_go_with_it(redis_se
         with urllib.request.urlopen(request, timeout=30) as response:
             assert orjson.loads(response.read()) == client.post("/v1/score", json={"comments": comments},
                                                                 headers=token).get_json()
+        metrics = samples(urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode())
+        assert value(metrics, "moderation_score_parts_total", done_by="helper") == 1  # every worker's, added up
         worker = workers[0]
         os.kill(worker, signal.SIGKILL)  # a worker killed outright: its helper notices and exits
         assert gone(helpers[worker][0])
