@@ -13,11 +13,11 @@ medians of each side and the median of those per-round ratios, which the drift b
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +25,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import load  # noqa: E402
-
-from service.storage.server import RedisServer  # noqa: E402
 
 
 def main() -> None:
@@ -42,44 +40,35 @@ def main() -> None:
         sys.exit(f"{args.other} is not a checkout of this project")
     os.environ["BENCH_TEXTS"] = "distinct"
     trees = {"A": ROOT, "B": args.other.resolve()}
-    with tempfile.TemporaryDirectory() as tmp:
-        servers, services, bases, keys = {}, [], {}, {}
-        try:
-            for side, tree in trees.items():
-                directory = Path(tmp) / side
-                servers[side] = RedisServer(directory / "redis", unix_socket=directory / "redis.sock").start()
-                proc, bases[side] = load.start_service(servers[side].url, directory, tree=tree)
-                services.append(proc)
-                keys[side] = load.site_key(servers[side].url)
-            print(f"## A/B load: `POST /v1/comments`\n\nA: `{trees['A']}`; B: `{trees['B']}`. wrk, distinct texts, "
-                  f"{args.rounds} alternating rounds of {args.seconds} s per connection count. Command: "
-                  f"`.venv/bin/python benchmarks/ab.py {' '.join(sys.argv[1:])}`.\n")
-            print("| connections | side | req/s | p50 ms | p99 ms | non-2xx | B/A requests/s, median of rounds (range) |\n"
-                  "|---|---|---|---|---|---|---|")
+    with contextlib.ExitStack() as stack:
+        bases, keys = {}, {}
+        for side, tree in trees.items():
+            redis, _, bases[side] = stack.enter_context(load.throwaway_service(tree))
+            keys[side] = load.site_key(redis.url)
+        print(f"## A/B load: `POST /v1/comments`\n\nA: `{trees['A']}`; B: `{trees['B']}`. wrk, distinct texts, "
+              f"{args.rounds} alternating rounds of {args.seconds} s per connection count. Command: "
+              f"`.venv/bin/python benchmarks/ab.py {' '.join(sys.argv[1:])}`.\n")
+        print("| connections | side | req/s | p50 ms | p99 ms | non-2xx | B/A requests/s, median of rounds (range) |\n"
+              "|---|---|---|---|---|---|---|")
 
-            def run(side: str, connections: int, seconds: int) -> dict:
-                os.environ["BENCH_SITE_KEY"] = keys[side]  # read by the wrk script
-                return load.run_wrk(bases[side], connections, seconds)
+        def run(side: str, connections: int, seconds: int) -> dict:
+            os.environ["BENCH_SITE_KEY"] = keys[side]  # read by the wrk script
+            return load.run_wrk(bases[side], connections, seconds)
 
-            for connections in args.connections:
-                for side in trees:  # warm-up
-                    run(side, connections, 2)
-                runs = {"A": [], "B": []}
-                for _ in range(args.rounds):
-                    for side in trees:
-                        runs[side].append(run(side, connections, args.seconds))
-                ratios = [b["rps"] / a["rps"] for a, b in zip(runs["A"], runs["B"], strict=True)]
+        for connections in args.connections:
+            for side in trees:  # warm-up
+                run(side, connections, 2)
+            runs = {"A": [], "B": []}
+            for _ in range(args.rounds):
                 for side in trees:
-                    m = load.median_of(runs[side])
-                    ratio = (f"**{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f})"
-                             if side == "B" else "")
-                    print(f"| {connections} | {side} | {m['rps']:,.0f} | {m['p50']:.2f} | {m['p99']:.2f} | "
-                          f"{int(sum(r['non_2xx'] for r in runs[side]))} | {ratio} |")
-        finally:
-            for proc in services:
-                load.stop(proc)
-            for server in servers.values():
-                server.stop()
+                    runs[side].append(run(side, connections, args.seconds))
+            ratios = [b["rps"] / a["rps"] for a, b in zip(runs["A"], runs["B"], strict=True)]
+            for side in trees:
+                m = load.median_of(runs[side])
+                ratio = (f"**{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f})"
+                         if side == "B" else "")
+                print(f"| {connections} | {side} | {m['rps']:,.0f} | {m['p50']:.2f} | {m['p99']:.2f} | "
+                      f"{int(sum(r['non_2xx'] for r in runs[side]))} | {ratio} |")
 
 
 if __name__ == "__main__":

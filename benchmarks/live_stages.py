@@ -48,8 +48,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def descendants(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(child) for child in out] + [grand for child in out for grand in descendants(int(child))]
+    return [process for child in load.children(pid) for process in (child, *descendants(child))]
 
 
 def machine_ticks() -> tuple[int, int]:

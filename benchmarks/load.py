@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +104,29 @@ def start_baseline(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
 def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(30)
+
+
+@contextmanager
+def throwaway_service(tree: Path = ROOT) -> Iterator[tuple[RedisServer, subprocess.Popen, str]]:
+    """A redis-server over a Unix socket, as `make run` has, and `python -m service serve` of the checkout `tree`
+    in front of it (the service's default workers and threads), in a throw-away directory: (Redis, the service's
+    process, its base URL). Both are stopped on the way out, whatever happened."""
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = RedisServer(Path(tmp) / "redis", port=free_port(), unix_socket=Path(tmp) / "redis.sock").start()
+        try:
+            service, base = start_service(redis.url, Path(tmp), tree=tree)
+            try:
+                yield redis, service, base
+            finally:
+                stop(service)
+        finally:
+            redis.stop()
+
+
+def children(pid: int) -> list[int]:
+    """The process's children (pgrep -P), in pid order."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return sorted(int(child) for child in found)
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

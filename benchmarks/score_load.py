@@ -27,7 +27,6 @@ import http.client
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -41,8 +40,6 @@ sys.path.insert(0, str(ROOT))
 
 import load  # noqa: E402
 from scoring import distinct_items  # noqa: E402
-
-from service.storage.server import RedisServer, free_port  # noqa: E402
 
 BATCH = 1000
 
@@ -108,39 +105,31 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     distinct = batches(args.data)
-    with tempfile.TemporaryDirectory() as tmp:
-        redis = RedisServer(Path(tmp) / "redis", port=free_port(), unix_socket=Path(tmp) / "redis.sock").start()
-        service = None  # started inside the try, so that Redis stops whatever happens
-        try:
-            service, base = load.start_service(redis.url, Path(tmp))
-            key = load.site_key(redis.url)
-            same, distinct = distinct[0], distinct[1:]
-            measure(base, key, lambda: same, 2, 3)  # warm-up: both workers have answered the same batch
-            print("## `POST /v1/score`, 1,000 comments a call, through the live service\n\n"
-                  f"{os.cpu_count()} cores; the service as `make run` serves it; one batch of the UCI corpora sent "
-                  f"again and again, then {len(distinct)} others sent once each; {args.seconds:g} s per measurement "
-                  f"at most. Command: `.venv/bin/python benchmarks/score_load.py {' '.join(sys.argv[1:])}`.\n\n"
-                  "| batches | connections | comments/s | call p50 ms | call p90 ms | calls |\n|---|---|---|---|---|---|")
+    with load.throwaway_service() as (redis, _, base):
+        key = load.site_key(redis.url)
+        same, distinct = distinct[0], distinct[1:]
+        measure(base, key, lambda: same, 2, 3)  # warm-up: both workers have answered the same batch
+        print("## `POST /v1/score`, 1,000 comments a call, through the live service\n\n"
+              f"{os.cpu_count()} cores; the service as `make run` serves it; one batch of the UCI corpora sent "
+              f"again and again, then {len(distinct)} others sent once each; {args.seconds:g} s per measurement "
+              f"at most. Command: `.venv/bin/python benchmarks/score_load.py {' '.join(sys.argv[1:])}`.\n\n"
+              "| batches | connections | comments/s | call p50 ms | call p90 ms | calls |\n|---|---|---|---|---|---|")
 
-            def row(name, connections, result):
-                print(f"| {name} | {connections} | {result['rate']:,.0f} | {result['p50']:.0f} | {result['p90']:.0f} | "
-                      f"{result['calls']} |", flush=True)
+        def row(name, connections, result):
+            print(f"| {name} | {connections} | {result['rate']:,.0f} | {result['p50']:.0f} | {result['p90']:.0f} | "
+                  f"{result['calls']} |", flush=True)
 
-            for connections in args.connections:
-                row("the same batch", connections, measure(base, key, lambda: same, connections, args.seconds))
-                row("the same batch, no explanations (`?explain=0`)", connections,
-                    measure(base, key, lambda: same, connections, args.seconds, path="/v1/score?explain=0"))
-                if connections > 1:  # keep-alive connections stay with the worker that accepted them, maybe the same
-                    row("the same batch, a new connection a call", connections,
-                        measure(base, key, lambda: same, connections, args.seconds, keep_alive=False))
-            share = len(distinct) // len(args.connections)  # each connection count gets batches of its own
-            for n, connections in enumerate(args.connections):
-                row("distinct batches", connections,
-                    measure(base, key, each_once(distinct[n * share:(n + 1) * share]), connections, args.seconds))
-        finally:
-            if service is not None:
-                load.stop(service)
-            redis.stop()
+        for connections in args.connections:
+            row("the same batch", connections, measure(base, key, lambda: same, connections, args.seconds))
+            row("the same batch, no explanations (`?explain=0`)", connections,
+                measure(base, key, lambda: same, connections, args.seconds, path="/v1/score?explain=0"))
+            if connections > 1:  # keep-alive connections stay with the worker that accepted them, maybe the same
+                row("the same batch, a new connection a call", connections,
+                    measure(base, key, lambda: same, connections, args.seconds, keep_alive=False))
+        share = len(distinct) // len(args.connections)  # each connection count gets batches of its own
+        for n, connections in enumerate(args.connections):
+            row("distinct batches", connections,
+                measure(base, key, each_once(distinct[n * share:(n + 1) * share]), connections, args.seconds))
 
 
 if __name__ == "__main__":

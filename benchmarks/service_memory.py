@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,13 +24,6 @@ sys.path.insert(0, str(ROOT))
 
 import load  # noqa: E402
 from score_load import batches, each_once, measure  # noqa: E402
-
-from service.storage.server import RedisServer, free_port  # noqa: E402
-
-
-def children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return sorted(int(p) for p in found)
 
 
 def sizes_kb(pid: int) -> dict[str, int]:
@@ -45,11 +36,11 @@ def sizes_kb(pid: int) -> dict[str, int]:
 def processes(supervisor: int) -> list[tuple[str, int]]:
     """The service's processes, each with its role: the supervisor, gunicorn's master, workers, helpers."""
     found = [("supervisor (`python -m service serve`)", supervisor)]
-    for master in children(supervisor):
+    for master in load.children(supervisor):
         found.append(("gunicorn master", master))
-        for worker in children(master):
+        for worker in load.children(master):
             found.append(("worker", worker))
-            found += [("score helper of that worker", helper) for helper in children(worker)]
+            found += [("score helper of that worker", helper) for helper in load.children(worker)]
     return found
 
 
@@ -63,31 +54,23 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk")
     bodies = batches(args.data)[:args.batches]
     os.environ["BENCH_TEXTS"] = "distinct"  # read by the wrk script
-    with tempfile.TemporaryDirectory() as tmp:
-        redis = RedisServer(Path(tmp) / "redis", port=free_port(), unix_socket=Path(tmp) / "redis.sock").start()
-        service = None  # started inside the try, so that Redis stops whatever happens
-        try:
-            service, base = load.start_service(redis.url, Path(tmp))
-            key = load.site_key(redis.url)
-            os.environ["BENCH_SITE_KEY"] = key  # read by the wrk script
-            submissions = load.run_wrk(base, 8, args.seconds)
-            scored = measure(base, key, each_once(bodies), 1, 600)
-            print("## The service's memory, process by process\n\n"
-                  f"After {args.seconds} s of distinct submissions at 8 connections ({submissions['rps']:,.0f} "
-                  f"requests/s) and {scored['calls']} `POST /v1/score` calls of 1,000 distinct comments. Settings "
-                  f"from the environment (MODERATION_SCORE_HELPERS={os.environ.get('MODERATION_SCORE_HELPERS', '1')}"
-                  f"). Command: `.venv/bin/python benchmarks/service_memory.py {' '.join(sys.argv[1:])}`.\n\n"
-                  "| process | pid | RSS MB | PSS MB |\n|---|---|---|---|")
-            total = 0
-            for role, pid in processes(service.pid):
-                size = sizes_kb(pid)
-                total += size["Pss"]
-                print(f"| {role} | {pid} | {size['Rss'] / 1024:.0f} | {size['Pss'] / 1024:.0f} |")
-            print(f"| **the service** | | | **{total / 1024:.0f}** |")
-        finally:
-            if service is not None:
-                load.stop(service)
-            redis.stop()
+    with load.throwaway_service() as (redis, service, base):
+        key = load.site_key(redis.url)
+        os.environ["BENCH_SITE_KEY"] = key  # read by the wrk script
+        submissions = load.run_wrk(base, 8, args.seconds)
+        scored = measure(base, key, each_once(bodies), 1, 600)
+        print("## The service's memory, process by process\n\n"
+              f"After {args.seconds} s of distinct submissions at 8 connections ({submissions['rps']:,.0f} "
+              f"requests/s) and {scored['calls']} `POST /v1/score` calls of 1,000 distinct comments. Settings "
+              f"from the environment (MODERATION_SCORE_HELPERS={os.environ.get('MODERATION_SCORE_HELPERS', '1')}"
+              f"). Command: `.venv/bin/python benchmarks/service_memory.py {' '.join(sys.argv[1:])}`.\n\n"
+              "| process | pid | RSS MB | PSS MB |\n|---|---|---|---|")
+        total = 0
+        for role, pid in processes(service.pid):
+            size = sizes_kb(pid)
+            total += size["Pss"]
+            print(f"| {role} | {pid} | {size['Rss'] / 1024:.0f} | {size['Pss'] / 1024:.0f} |")
+        print(f"| **the service** | | | **{total / 1024:.0f}** |")
 
 
 if __name__ == "__main__":
