@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: install run test system-test-deps audit clean
+.PHONY: install run test system-test-deps screenshot audit clean
 
 # The review page's French catalog, compiled from its .po at install (the .mo files are not committed).
 CATALOGS := service/translations/fr/LC_MESSAGES/messages.mo
@@ -55,6 +55,10 @@ test: $(VENV)/.installed-test $(CATALOGS) system-test-deps $(AXE)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# The README's picture of the review page, taken in Debian's chromium by Playwright (both from the test install).
+screenshot: $(VENV)/.installed-test $(CATALOGS) system-test-deps
+	$(PY) scripts/review_screenshot.py
 
 # Needs the PyPI JSON API or OSV, which CI's network does not reach; see docs/security.md.
 audit: $(VENV)/.installed
