@@ -129,6 +129,20 @@ def children(pid: int) -> list[int]:
     return sorted(int(child) for child in found)
 
 
+def held_by_worker(port: int, workers: list[int]) -> dict[int, int]:
+    """For each process, how many established connections to `port` it holds (/proc: the sockets' inodes)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # the local port; ESTABLISHED
+            inodes.add(f"socket:[{fields[9]}]")
+    held = {}
+    for worker in workers:
+        fds = Path(f"/proc/{worker}/fd")
+        held[worker] = sum(1 for fd in fds.iterdir() if os.readlink(fd) in inodes)
+    return held
+
+
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 

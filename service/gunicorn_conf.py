@@ -30,5 +30,8 @@ def worker_exit(server, worker):
 
 
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges from the shared metrics directory."""
+    """Drop a dead worker's live gauges from the shared metrics directory, and free its slot in the table that
+    sends new connections to the worker holding fewest (service.worker.AcceptShares)."""
     multiprocess.mark_process_dead(worker.pid)
+    if release := getattr(worker, "release_slot", None):
+        release()

@@ -11,14 +11,29 @@ timeout without any). A complete request is handed to gunicorn's parser with
 the bytes already taken. Each request has MODERATION_REQUEST_READ_SECONDS in
 all to arrive; reads of a larger body in the thread are held to the same
 deadline. The worker relies on gthread's deferral (gunicorn 27).
+
+New connections go to the worker that holds fewest. A keep-alive
+connection stays with the worker that accepted it, and every worker's
+poller wakes for a new one: left to that race, one worker held none of
+wrk's 8 connections in 13 runs of 24, and none of 2 in 6 of 24
+(benchmarks/spread.py), leaving a core idle. Each worker publishes its open
+connections, and whether it accepts, in a page the master shares with its
+workers (AcceptShares). A worker holding more than another accepting one
+leaves a new connection to it, and takes it itself if it is still waiting
+ACCEPT_WAIT later (the other worker stopped or hung). A worker holding two
+more than another (counts read while a load's old connections were still
+closing) answers `Connection: close` until its clients, connecting again,
+have been shared out.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import mmap
 import os
 import re
+import selectors
 import signal
 import socket
 import sys
@@ -83,12 +98,139 @@ def dropped(read_seconds: float) -> ConnectionResetError:
     return ConnectionResetError(errno.ECONNRESET, "request read deadline passed")
 
 
+# How long a worker leaves a new connection to a worker holding fewer before it takes the connection itself.
+ACCEPT_WAIT = 0.01
+
+
+class AcceptShares:
+    """Each worker's open connections, and whether it accepts more, in one shared page.
+
+    Made in the master, before the first fork; workers forked later share
+    it. The master hands out the slots (`claim` for a new worker, `release`
+    once it has exited) and each worker writes its own. Reads are not
+    locked: a count a moment stale only sends a connection to a worker
+    holding one more than it might.
+    """
+
+    SLOTS = 128  # MODERATION_WORKERS is at most 64; a reload (HUP) runs the new ones beside the old for a moment
+
+    def __init__(self):
+        self._page = mmap.mmap(-1, 2 * self.SLOTS * 8)  # anonymous and shared: every later fork sees the same page
+        view = memoryview(self._page).cast("q")
+        self.accepting, self.open = view[:self.SLOTS], view[self.SLOTS:]
+        self._taken: set[int] = set()  # the master's bookkeeping
+
+    def claim(self) -> int | None:
+        """A free slot for a worker about to fork (in the master); None when all are taken."""
+        slot = next((i for i in range(self.SLOTS) if i not in self._taken), None)
+        if slot is not None:
+            self._taken.add(slot)
+            self.accepting[slot] = self.open[slot] = 0
+        return slot
+
+    def release(self, slot: int) -> None:
+        """Free the slot of a worker that has exited (in the master)."""
+        self.accepting[slot] = self.open[slot] = 0
+        self._taken.discard(slot)
+
+    def publish(self, slot: int, *, accepting: bool, open_connections: int) -> None:
+        self.accepting[slot], self.open[slot] = int(accepting), open_connections
+
+    def fewest(self) -> int | None:
+        """The fewest open connections of any accepting worker (None: none accepts)."""
+        return min((count for flag, count in zip(self.accepting, self.open, strict=True) if flag), default=None)
+
+
 class Worker(gthread.ThreadWorker):
-    """gthread where only requests that have arrived take a thread (see the module's docstring)."""
+    """gthread where only requests that have arrived take a thread, and new connections go to the worker
+    holding fewest (see the module's docstring)."""
+
+    shares: AcceptShares | None = None  # made by the first worker's constructor, in the master
+    _crowded = False  # holding two connections more than another accepting worker
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # in the master, before the fork
+        if Worker.shares is None:
+            Worker.shares = AcceptShares()
+        self.slot = Worker.shares.claim()
+        self._paused_until: float | None = None  # listeners out of the poller, leaving connections to others
+
+    def release_slot(self) -> None:
+        """Give the slot back once this worker has exited (the master's child_exit hook)."""
+        if self.slot is not None:
+            Worker.shares.release(self.slot)
 
     def init_process(self):
         self.read_seconds = Settings.from_env().request_read_seconds
         super().init_process()
+
+    def notify(self):
+        # Once each pass of the main loop: the count it publishes follows the connections it closed.
+        super().notify()
+        self._publish()
+
+    def finish_request(self, conn, fs):
+        super().finish_request(conn, fs)
+        self._publish()  # a connection closed at once (a client's probe) counts no longer than it lives
+
+    def _publish(self) -> None:
+        if self.slot is not None:
+            Worker.shares.publish(self.slot, accepting=self._accepting and self.alive,
+                                  open_connections=self.nr_conns)
+            fewest = Worker.shares.fewest()
+            self._crowded = fewest is not None and self.nr_conns > fewest + 1
+
+    @property
+    def max_keepalived(self) -> int:
+        """How many idle connections gthread keeps alive: past it, a response says `Connection: close`.
+
+        A crowded worker keeps none, so its connections are rebalanced: a
+        client that reconnects gets the worker holding fewest. This mends
+        what the accept can get wrong, counts read while another worker is
+        still closing connections a load has left.
+        """
+        return 0 if self._crowded else self._max_keepalived
+
+    @max_keepalived.setter
+    def max_keepalived(self, value: int) -> None:
+        self._max_keepalived = value
+
+    def accept(self, listener):
+        fewest = Worker.shares.fewest() if self.slot is not None else None
+        if fewest is not None and self.nr_conns > fewest:
+            self._pause()
+            return
+        super().accept(listener)
+        self._publish()
+
+    def set_accept_enabled(self, enabled):
+        if self._paused_until is None:
+            super().set_accept_enabled(enabled)
+        else:
+            self._accepting = enabled  # the listeners are out of the poller already; _resume follows this
+        self._publish()
+
+    def _pause(self) -> None:
+        for listener in self.sockets:
+            self.poller.unregister(listener)
+        self._paused_until = time.monotonic() + ACCEPT_WAIT
+
+    def _resume(self) -> None:
+        """Back to accepting, taking at once a connection still waiting (gthread's accept returns quietly if
+        another worker took it)."""
+        self._paused_until = None
+        if self._accepting:
+            for listener in self.sockets:
+                self.poller.register(listener, selectors.EVENT_READ, self.accept)
+                super().accept(listener)
+            self._publish()
+
+    def wait_for_and_dispatch_events(self, timeout):
+        if self._paused_until is not None:
+            timeout = max(0.0, min(timeout, self._paused_until - time.monotonic()))
+        super().wait_for_and_dispatch_events(timeout)
+        if self._paused_until is not None and time.monotonic() >= self._paused_until:
+            self._resume()
 
     def handle_quit(self, sig, frame):
         """Leave at once on a quick shutdown (the master's SIGQUIT after a Ctrl-C).
