@@ -67,17 +67,23 @@ def test_keep_alive_connections_are_spread_over_the_workers_and_a_stopped_worker
                                                               text=True).stdout.split()]) < 2:
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        time.sleep(1)  # both in their main loop
-        # Left to the race, the worker that served the first connection often takes the second too (as likely as
-        # not when both wake for it): eight rounds in a row would all come out even about once in 256.
-        for _ in range(8):
+
+        def split() -> list[int]:
+            """Two connections, one after the other, each served once: how many each worker holds."""
             connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
             for connection in connections:
                 served(connection)
-            assert sorted(holders(port, workers).values()) == [1, 1]
+            held = sorted(holders(port, workers).values())
             for connection in connections:
                 connection.close()
             time.sleep(0.2)  # the workers see the closes
+            return held
+
+        while split() != [1, 1]:  # until the second worker has booted and accepts
+            assert time.monotonic() < deadline
+        # Left to the race, the worker that served the first connection often takes the second too (as likely as
+        # not when both wake for it): eight rounds in a row would all come out even about once in 256.
+        assert [split() for _ in range(8)] == [[1, 1]] * 8
         # A worker holding fewest that cannot accept (stopped here; in life, hung) costs a new connection a short
         # wait at most: the other worker takes it. Holding more than one connection while the stopped worker
         # holds none, that worker is crowded: it answers `Connection: close` so that the client connects again.
