@@ -14,9 +14,10 @@ deadline. The worker relies on gthread's deferral (gunicorn 27).
 
 New connections go to the worker that holds fewest. A keep-alive
 connection stays with the worker that accepted it, and every worker's
-poller wakes for a new one: left to that race, one worker held none of
-wrk's 8 connections in 13 runs of 24, and none of 2 in 6 of 24
-(benchmarks/spread.py), leaving a core idle. Each worker publishes its open
+poller wakes for a new one: left to that race, one worker held none of a
+load's connections in about a third of short wrk runs at 2 and at 8
+connections, leaving a core idle (benchmarks/spread.py;
+docs/benchmarks.md, twelfth round). Each worker publishes its open
 connections, and whether it accepts, in a page the master shares with its
 workers (AcceptShares). A worker holding more than another accepting one
 leaves a new connection to it, and takes it itself if it is still waiting
