@@ -40,8 +40,7 @@ def main() -> None:
     with load.throwaway_service(args.tree.resolve()) as (redis, service, base):
         os.environ["BENCH_SITE_KEY"] = load.site_key(redis.url)
         port = int(base.rsplit(":", 1)[1])
-        workers = [pid for master in load.children(service.pid) for pid in load.children(master)
-                   if Path(f"/proc/{pid}/comm").read_text().strip() != "score-helper"]
+        workers = [pid for master in load.children(service.pid) for pid in load.children(master)]
         print(f"## Connections per worker: `{args.tree.resolve()}`\n\n{len(workers)} workers; wrk, distinct texts, "
               f"{args.rounds} runs of {args.seconds} s per connection count. Command: "
               f"`.venv/bin/python benchmarks/spread.py {' '.join(sys.argv[1:])}`.\n")

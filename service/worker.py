@@ -125,8 +125,7 @@ class AcceptShares:
         """A free slot for a worker about to fork (in the master); None when all are taken."""
         slot = next((i for i in range(self.SLOTS) if i not in self._taken), None)
         if slot is not None:
-            self._taken.add(slot)
-            self.accepting[slot] = self.open[slot] = 0
+            self._taken.add(slot)  # cleared: the page starts zeroed, and release zeroes a slot
         return slot
 
     def release(self, slot: int) -> None:
@@ -166,13 +165,16 @@ class Worker(gthread.ThreadWorker):
         super().init_process()
 
     def notify(self):
-        # Once each pass of the main loop: the count it publishes follows the connections it closed.
+        # Once each pass of the main loop: the count published follows the connections closed, and whether this
+        # worker is crowded follows the other workers' counts.
         super().notify()
         self._publish()
 
     def finish_request(self, conn, fs):
+        open_before = self.nr_conns
         super().finish_request(conn, fs)
-        self._publish()  # a connection closed at once (a client's probe) counts no longer than it lives
+        if self.nr_conns != open_before:  # closed: at once (a client's probe counts no longer than it lives)
+            self._publish()
 
     def _publish(self) -> None:
         if self.slot is not None:

@@ -60,6 +60,19 @@ def running_service(**env):
         process.wait(30)
 
 
+def gunicorn_master(base: str) -> int:
+    """The pid of the gunicorn master serving `base` (a URL of running_service)."""
+    port = base.rsplit(":", 1)[1]
+    return int(subprocess.run(["pgrep", "-f", f"gunicorn --bind 127.0.0.1:{port}"], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
+
+
+def children(pid: int) -> list[int]:
+    """The process's children (pgrep -P), in pid order."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return sorted(int(p) for p in found)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A throw-away redis-server on a free port, for the whole session."""

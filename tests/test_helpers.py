@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import threading
 import time
 import urllib.request
@@ -18,7 +17,7 @@ from service.app import create_app
 from service.helpers import MIN_PART, Declined, Helpers
 from service.storage import tokens
 
-from .conftest import bearer, running_service
+from .conftest import bearer, children, gunicorn_master, running_service
 from .test_observability import samples, value
 
 
@@ -236,9 +235,7 @@ def test_under_gunicorn_each_worker_has_its_helpers_and_they_go_with_it(redis_se
     token = bearer(tokens.create(redis_client, "site", "site"))
     with running_service(MODERATION_REDIS_URL=redis_server.url, MODERATION_WORKERS=2, MODERATION_SCORE_HELPERS=1,
                          MODERATION_DATA_DIR=tmp_path) as base:
-        port = base.rsplit(":", 1)[1]
-        master = int(subprocess.run(["pgrep", "-f", f"gunicorn --bind 127.0.0.1:{port}"], capture_output=True,
-                                    text=True, check=True).stdout.split()[0])
+        master = gunicorn_master(base)
         deadline = time.monotonic() + 30
         while True:  # /readyz answered from one worker; the other may still be starting
             workers = children(master)
@@ -266,8 +263,4 @@ def comm(pid: int) -> str:
     with open(f"/proc/{pid}/comm") as f:
         return f.read().strip()
 
-
-def children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return sorted(int(p) for p in found)
 

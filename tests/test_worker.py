@@ -5,13 +5,12 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 from service.worker import AcceptShares
 
-from .conftest import running_service
+from .conftest import children, gunicorn_master, running_service
 
 
 def test_the_shared_table_is_seen_across_a_fork_and_counts_only_accepting_workers():
@@ -60,11 +59,9 @@ def test_keep_alive_connections_are_spread_over_the_workers_and_a_stopped_worker
     with running_service(MODERATION_REDIS_URL=redis_server.url, MODERATION_WORKERS=2,
                          MODERATION_SCORE_HELPERS=0) as base:
         port = int(base.rsplit(":", 1)[1])
-        master = int(subprocess.run(["pgrep", "-f", f"gunicorn --bind 127.0.0.1:{port}"], capture_output=True,
-                                    text=True, check=True).stdout.split()[0])
+        master = gunicorn_master(base)
         deadline = time.monotonic() + 30
-        while len(workers := [int(p) for p in subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
-                                                              text=True).stdout.split()]) < 2:
+        while len(workers := children(master)) < 2:
             assert time.monotonic() < deadline
             time.sleep(0.1)
 
