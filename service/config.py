@@ -45,7 +45,7 @@ class Settings:
     host: str = setting("HOST", "127.0.0.1")
     port: int = setting("PORT", 8000, "int", low=1, high=65535)
     workers: int = setting("MODERATION_WORKERS", 2, "int", low=1, high=64)
-    threads: int = setting("MODERATION_THREADS", 4, "int", low=1, high=64)
+    threads: int = setting("MODERATION_THREADS", 2, "int", low=1, high=64)
     score_helpers: int = setting("MODERATION_SCORE_HELPERS", 1, "int", low=0, high=64)
     max_body_bytes: int = setting("MODERATION_MAX_BODY_BYTES", 256 * 1024, "int", low=1024, high=64 * 1024 * 1024)
     request_read_seconds: int = setting("MODERATION_REQUEST_READ_SECONDS", 15, "int", low=1, high=300, unit=" s")
