@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from service.config import Settings  # noqa: E402
 from service.storage.server import RedisServer, free_port  # noqa: E402
 
 LUA = ROOT / "benchmarks" / "wrk_comments.lua"
@@ -174,8 +175,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[8],
                         help="one or more connection counts, each measured on both endpoints in alternating rounds")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=Settings.workers, help="default: the service's")
+    parser.add_argument("--threads", type=int, default=Settings.threads, help="default: the service's")
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
     parser.add_argument("--sweep", action="store_true", help="latency of the service at 1, 2, 4, 8, 16, 32 connections")
     parser.add_argument("--plot", type=Path, help="with --sweep: write the latency-vs-load plot here")
