@@ -67,12 +67,6 @@ def gunicorn_master(base: str) -> int:
                               check=True).stdout.split()[0])
 
 
-def children(pid: int) -> list[int]:
-    """The process's children (pgrep -P), in pid order."""
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return sorted(int(p) for p in found)
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A throw-away redis-server on a free port, for the whole session."""

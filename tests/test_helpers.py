@@ -13,11 +13,12 @@ import urllib.request
 import orjson
 import pytest
 
+from benchmarks.load import children
 from service.app import create_app
 from service.helpers import MIN_PART, Declined, Helpers
 from service.storage import tokens
 
-from .conftest import bearer, children, gunicorn_master, running_service
+from .conftest import bearer, gunicorn_master, running_service
 from .test_observability import samples, value
 
 

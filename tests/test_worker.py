@@ -6,11 +6,11 @@ import http.client
 import os
 import signal
 import time
-from pathlib import Path
 
+from benchmarks.load import children, held_by_worker
 from service.worker import AcceptShares
 
-from .conftest import children, gunicorn_master, running_service
+from .conftest import gunicorn_master, running_service
 
 
 def test_the_shared_table_is_seen_across_a_fork_and_counts_only_accepting_workers():
@@ -30,20 +30,6 @@ def test_the_shared_table_is_seen_across_a_fork_and_counts_only_accepting_worker
     assert shares.fewest() == 5
     assert shares.claim() == second  # a freed slot is handed out again, cleared
     assert shares.fewest() == 5
-
-
-def holders(port: int, workers: list[int]) -> dict[int, int]:
-    """For each worker, how many established connections to `port` it holds (from /proc: the sockets' inodes)."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # local port; ESTABLISHED
-            inodes.add(f"socket:[{fields[9]}]")
-    held = {}
-    for worker in workers:
-        fds = Path(f"/proc/{worker}/fd")
-        held[worker] = sum(1 for fd in fds.iterdir() if os.readlink(fd) in inodes)
-    return held
 
 
 def served(connection: http.client.HTTPConnection) -> bool:
@@ -70,7 +56,7 @@ def test_keep_alive_connections_are_spread_over_the_workers_and_a_stopped_worker
             connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
             for connection in connections:
                 served(connection)
-            held = sorted(holders(port, workers).values())
+            held = sorted(held_by_worker(port, workers).values())
             for connection in connections:
                 connection.close()
             time.sleep(0.2)  # the workers see the closes
@@ -92,7 +78,7 @@ def test_keep_alive_connections_are_spread_over_the_workers_and_a_stopped_worker
                 started = time.monotonic()
                 closed += served(connection)
                 assert time.monotonic() - started < 1
-            assert holders(port, workers)[workers[0]] == 0
+            assert held_by_worker(port, workers)[workers[0]] == 0
             assert closed >= 1
         finally:
             os.kill(workers[0], signal.SIGCONT)
@@ -101,6 +87,6 @@ def test_keep_alive_connections_are_spread_over_the_workers_and_a_stopped_worker
         for _ in range(2):
             for connection in connections:
                 served(connection)
-        assert sorted(holders(port, workers).values()) == [1, 2]
+        assert sorted(held_by_worker(port, workers).values()) == [1, 2]
         for connection in connections:
             connection.close()
